@@ -1,0 +1,95 @@
+"""Mixture models fitted by Expectation-Maximization.
+
+The layers, bottom up:
+
+- :class:`Component`: one distribution (the contract an extender implements);
+- component families (:class:`ComponentList`, :class:`GaussianFamily`): K components,
+  vectorised where possible, with covariance structures as objects;
+- :class:`MixtureEM`: the EM loop as a map-reduce over row chunks, with pluggable
+  initializers (:mod:`mixture.initializers`) and callbacks (:mod:`mixture.callbacks`).
+"""
+
+from mixture import callbacks, initializers
+from mixture.callbacks import (
+    Callback,
+    History,
+    IterationState,
+    MaxIterations,
+    Stop,
+    StopWhen,
+    Tolerance,
+    Verbose,
+)
+from mixture.component import Component, Statistics
+from mixture.engine import MixtureEM, MixtureResult
+from mixture.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentError,
+    EmptyComponentWarning,
+    NotFittedError,
+)
+from mixture.family import ComponentFamily, ComponentList, StatisticsList
+from mixture.gaussian import (
+    CovarianceStructure,
+    DiagonalCovariance,
+    FullCovariance,
+    Gaussian,
+    GaussianFamily,
+    GaussianStatistics,
+    SphericalCovariance,
+    TiedCovariance,
+)
+from mixture.initializers import (
+    GivenParameters,
+    GivenResponsibilities,
+    Initializer,
+    KMeans,
+    KMeansPlusPlus,
+    RandomResponsibilities,
+    RandomRows,
+)
+from mixture.model import Mixture, MixtureStatistics
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Callback",
+    "Component",
+    "ComponentFamily",
+    "ComponentList",
+    "ConvergenceWarning",
+    "CovarianceStructure",
+    "DegenerateComponentError",
+    "DiagonalCovariance",
+    "EmptyComponentWarning",
+    "FullCovariance",
+    "Gaussian",
+    "GaussianFamily",
+    "GaussianStatistics",
+    "GivenParameters",
+    "GivenResponsibilities",
+    "History",
+    "Initializer",
+    "IterationState",
+    "KMeans",
+    "KMeansPlusPlus",
+    "MaxIterations",
+    "Mixture",
+    "MixtureEM",
+    "MixtureResult",
+    "MixtureStatistics",
+    "NotFittedError",
+    "RandomResponsibilities",
+    "RandomRows",
+    "SphericalCovariance",
+    "Statistics",
+    "StatisticsList",
+    "Stop",
+    "StopWhen",
+    "TiedCovariance",
+    "Tolerance",
+    "Verbose",
+    "__version__",
+    "callbacks",
+    "initializers",
+]

@@ -1,0 +1,190 @@
+"""Input validation with errors that name the problem.
+
+Every public entry point passes user arrays through these functions, so a bad input fails
+early with a :class:`ValueError` that says what is wrong, instead of a traceback from deep
+inside numpy or, worse, silent NaN parameters.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from mixture._chunking import row_slices
+
+_FINITE_CHECK_ROWS = 65536
+
+
+def check_data(
+    X: Any,
+    *,
+    name: str = "X",
+    n_features: int | None = None,
+    min_rows: int = 1,
+) -> np.ndarray:
+    """Validate a data matrix and return it as a float32 or float64 array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data. float32 stays float32; any other real dtype becomes float64. No copy is made
+        when ``X`` is already a float32 or float64 array (a ``numpy.memmap`` stays on disk).
+    name : str
+        Name used in error messages.
+    n_features : int, optional
+        Required number of columns (e.g. the number a mixture was fitted with).
+    min_rows : int
+        Minimum number of rows.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not numeric, not 2-D, has too few rows, the wrong number of columns, or
+        contains NaN or infinity.
+    """
+    if isinstance(X, np.ndarray):
+        array = X
+    else:
+        try:
+            array = np.asarray(X)
+        except (ValueError, TypeError) as exc:  # ragged nested sequences
+            raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from None
+    if array.dtype.kind in "OUSV":
+        try:
+            array = array.astype(np.float64)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{name} must contain only numbers; found non-numeric values (dtype {array.dtype})"
+            ) from None
+    elif array.dtype.kind == "c":
+        raise ValueError(f"{name} must be real-valued; got complex dtype {array.dtype}")
+    elif array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {array.dtype}")
+    if array.dtype != np.float32 and array.dtype != np.float64:
+        array = array.astype(np.float64)
+
+    if array.ndim != 2:
+        hint = " Use X.reshape(-1, 1) for a single feature." if array.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, n_features); got {array.ndim}-D "
+            f"array of shape {array.shape}.{hint}"
+        )
+    n_rows, n_cols = array.shape
+    if n_cols == 0:
+        raise ValueError(f"{name} has 0 features (shape {array.shape}); need at least 1")
+    if n_rows < min_rows:
+        raise ValueError(
+            f"{name} has {n_rows} row(s); need at least {min_rows}"
+            + ("" if n_rows else " (the input is empty)")
+        )
+    if n_features is not None and n_cols != n_features:
+        raise ValueError(
+            f"{name} has {n_cols} features, but the model was fitted with {n_features}"
+        )
+    _check_finite(array, name)
+    return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    """Raise naming the first non-finite cell; checks chunk by chunk to bound memory."""
+    for rows in row_slices(array.shape[0], _FINITE_CHECK_ROWS):
+        block = array[rows]
+        finite = np.isfinite(block)
+        if not finite.all():
+            row, col = np.argwhere(~finite)[0]
+            value = block[row, col]
+            what = "NaN" if np.isnan(value) else "infinity"
+            total = int(array.shape[0] * array.shape[1] - _count_finite(array))
+            raise ValueError(
+                f"{name} contains {what} at row {rows.start + row}, column {col} "
+                f"({total} non-finite value(s) in all); remove or impute them before fitting"
+            )
+
+
+def _count_finite(array: np.ndarray) -> int:
+    return sum(
+        int(np.isfinite(array[rows]).sum())
+        for rows in row_slices(array.shape[0], _FINITE_CHECK_ROWS)
+    )
+
+
+def check_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
+    """Validate per-row weights.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative, finite weights with a positive sum. ``None`` means all ones.
+    n_rows : int
+        Number of rows of the data they weight.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64, or None
+    """
+    if sample_weight is None:
+        return None
+    weights = check_vector(sample_weight, name="sample_weight")
+    if weights.shape[0] != n_rows:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} entries but the data has {n_rows} rows"
+        )
+    if (weights < 0).any():
+        raise ValueError(
+            f"sample_weight must be non-negative; found {int((weights < 0).sum())} negative "
+            f"value(s), e.g. {weights[weights < 0][0]!r} at row {int(np.argmax(weights < 0))}"
+        )
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to 0; at least one row needs a positive weight")
+    return weights
+
+
+def check_vector(values: Any, *, name: str) -> np.ndarray:
+    """Validate a finite 1-D numeric vector and return it as float64."""
+    try:
+        vector = np.asarray(values, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must contain only numbers") from None
+    if vector.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {vector.shape}")
+    if not np.isfinite(vector).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return vector
+
+
+def check_random_state(random_state: Any) -> np.random.Generator:
+    """Turn ``None``, an int, a ``Generator`` or a ``RandomState`` into a ``Generator``."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return np.random.default_rng(random_state)
+    raise ValueError(
+        "random_state must be None, an int, a numpy.random.Generator or a RandomState; "
+        f"got {type(random_state).__name__}"
+    )
+
+
+def check_int(value: Any, *, name: str, minimum: int) -> int:
+    """Validate an integer parameter with a lower bound."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_nonnegative_float(value: Any, *, name: str) -> float:
+    """Validate a finite, non-negative real parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be finite and >= 0; got {value}")
+    return float(value)

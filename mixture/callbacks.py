@@ -1,0 +1,224 @@
+"""Callbacks: code the engine calls around each EM run and after every iteration.
+
+Convergence tests, iteration limits, history recording and progress printing are all
+ordinary callbacks. After each iteration the engine calls :meth:`Callback.on_iteration` on
+every callback with an :class:`IterationState`; any callback may return a :class:`Stop`,
+and the run ends after that iteration. The run counts as converged if any returned stop
+says ``converged=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from mixture._validation import check_int, check_nonnegative_float
+
+if TYPE_CHECKING:
+    from mixture.engine import MixtureResult
+    from mixture.model import Mixture
+
+__all__ = [
+    "Callback",
+    "History",
+    "IterationState",
+    "MaxIterations",
+    "Stop",
+    "StopWhen",
+    "Tolerance",
+    "Verbose",
+]
+
+
+@dataclass(frozen=True)
+class IterationState:
+    """Where an EM run stands after one iteration (one E-step and one M-step).
+
+    Attributes
+    ----------
+    run : int
+        Index of the run among the ``n_init`` restarts (0-based).
+    iteration : int
+        Iterations done in this run (1 after the first M-step).
+    log_likelihood : float
+        Mean log-likelihood per row of the parameters *before* this iteration's M-step (the
+        E-step computes it for free; scikit-learn's ``lower_bound_`` has the same meaning).
+    change : float
+        ``log_likelihood`` minus that of the previous iteration (``inf`` at iteration 1).
+    mixture : Mixture
+        Parameters after this iteration's M-step.
+    """
+
+    run: int
+    iteration: int
+    log_likelihood: float
+    change: float
+    mixture: Mixture
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Returned by a callback to end the run after the current iteration."""
+
+    converged: bool
+    reason: str
+
+
+class Callback:
+    """Base class: override any of the three hooks; all do nothing by default."""
+
+    def on_run_start(self, run: int) -> None:
+        """Called before the first iteration of run ``run``."""
+
+    def on_iteration(self, state: IterationState) -> Stop | None:
+        """Called after every iteration; return a :class:`Stop` to end the run."""
+        return None
+
+    def on_run_end(self, result: MixtureResult) -> None:
+        """Called when a run ends, with its result."""
+
+
+class Tolerance(Callback):
+    """Converged when the mean log-likelihood per row changes by less than ``tol``.
+
+    The same test as scikit-learn's ``tol``: ``abs(change) < tol``.
+    """
+
+    def __init__(self, tol: float = 1e-3) -> None:
+        self.tol = check_nonnegative_float(tol, name="tol")
+
+    def __repr__(self) -> str:
+        return f"Tolerance(tol={self.tol})"
+
+    def on_iteration(self, state: IterationState) -> Stop | None:
+        if abs(state.change) < self.tol:
+            return Stop(converged=True, reason=f"log-likelihood change below tol={self.tol}")
+        return None
+
+
+class MaxIterations(Callback):
+    """Stop (unconverged) after ``max_iter`` iterations."""
+
+    def __init__(self, max_iter: int = 100) -> None:
+        self.max_iter = check_int(max_iter, name="max_iter", minimum=1)
+
+    def __repr__(self) -> str:
+        return f"MaxIterations(max_iter={self.max_iter})"
+
+    def on_iteration(self, state: IterationState) -> Stop | None:
+        if state.iteration >= self.max_iter:
+            return Stop(converged=False, reason=f"reached max_iter={self.max_iter}")
+        return None
+
+
+class StopWhen(Callback):
+    """Stop when a user condition on the :class:`IterationState` holds.
+
+    Parameters
+    ----------
+    condition : callable
+        ``condition(state) -> bool``.
+    converged : bool, default False
+        Whether stopping by this condition counts as convergence.
+    reason : str
+        Recorded as the stop reason.
+    """
+
+    def __init__(
+        self,
+        condition: Callable[[IterationState], bool],
+        *,
+        converged: bool = False,
+        reason: str = "user condition",
+    ) -> None:
+        if not callable(condition):
+            raise ValueError("condition must be callable: condition(state) -> bool")
+        self.condition = condition
+        self.converged = bool(converged)
+        self.reason = reason
+
+    def on_iteration(self, state: IterationState) -> Stop | None:
+        if self.condition(state):
+            return Stop(converged=self.converged, reason=self.reason)
+        return None
+
+
+@dataclass
+class History(Callback):
+    """Record every iteration of every run.
+
+    Parameters
+    ----------
+    keep_mixtures : bool, default False
+        Also keep the parameters after each iteration (for plotting EM step by step).
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per iteration: ``run, iteration, log_likelihood, change, seconds`` (since
+        the run started) and, with ``keep_mixtures``, ``mixture``.
+    """
+
+    keep_mixtures: bool = False
+    records: list[dict[str, Any]] = field(default_factory=list)
+    _started: float = field(default=0.0, repr=False)
+
+    def on_run_start(self, run: int) -> None:
+        self._started = time.perf_counter()
+
+    def on_iteration(self, state: IterationState) -> None:
+        record: dict[str, Any] = {
+            "run": state.run,
+            "iteration": state.iteration,
+            "log_likelihood": state.log_likelihood,
+            "change": state.change,
+            "seconds": time.perf_counter() - self._started,
+        }
+        if self.keep_mixtures:
+            record["mixture"] = state.mixture
+        self.records.append(record)
+
+    def log_likelihoods(self, run: int = 0) -> list[float]:
+        """Log-likelihood after each iteration of one run."""
+        return [r["log_likelihood"] for r in self.records if r["run"] == run]
+
+
+class Verbose(Callback):
+    """Print progress every ``interval`` iterations and at the end of each run.
+
+    Parameters
+    ----------
+    interval : int, default 10
+    stream : text file, default sys.stdout
+    """
+
+    def __init__(self, interval: int = 10, stream: TextIO | None = None) -> None:
+        self.interval = check_int(interval, name="interval", minimum=1)
+        self.stream = stream
+        self._started = 0.0
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stdout)
+
+    def on_run_start(self, run: int) -> None:
+        self._started = time.perf_counter()
+        self._print(f"run {run}: EM started")
+
+    def on_iteration(self, state: IterationState) -> None:
+        if state.iteration % self.interval == 0:
+            change = "" if math.isinf(state.change) else f"  change {state.change:+.3e}"
+            self._print(
+                f"  iteration {state.iteration:4d}  log-likelihood {state.log_likelihood:.6f}"
+                f"{change}  {time.perf_counter() - self._started:.2f}s"
+            )
+
+    def on_run_end(self, result: MixtureResult) -> None:
+        status = "converged" if result.converged else "did not converge"
+        self._print(
+            f"run {result.run}: {status} after {result.n_iter} iterations "
+            f"({result.stop_reason}); log-likelihood {result.lower_bound:.6f}"
+        )

@@ -1,0 +1,369 @@
+"""The EM loop, as a map-reduce over row chunks.
+
+One iteration::
+
+    for each chunk of rows:          E-step -> MixtureStatistics (log-likelihood, N_k, stats)
+    add the chunks' statistics       (the reduce; statistics are additive)
+    M-step                           new weights N_k / N and new family from the sums
+
+Only one chunk's temporaries are alive at a time, so memory beyond the data is
+O(chunk x K x D) whatever the number of rows. The engine knows nothing about any
+particular distribution: it talks to a :class:`~mixture.family.ComponentFamily`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mixture._chunking import auto_chunk_size, row_slices
+from mixture._validation import (
+    check_data,
+    check_int,
+    check_random_state,
+    check_sample_weight,
+)
+from mixture.callbacks import Callback, IterationState, MaxIterations, Stop, Tolerance
+from mixture.component import Component
+from mixture.exceptions import ConvergenceWarning, EmptyComponentWarning
+from mixture.family import ComponentFamily, as_family
+from mixture.initializers import GivenParameters, Initializer, KMeans
+from mixture.model import Mixture, MixtureStatistics
+
+__all__ = ["MixtureEM", "MixtureResult"]
+
+
+class MixtureResult(Mixture):
+    """A fitted mixture plus the record of the EM run that produced it.
+
+    Offers everything :class:`~mixture.Mixture` does (``predict``, ``predict_proba``,
+    ``score_samples``, ``sample``, ...) and can warm-start another fit.
+
+    Attributes
+    ----------
+    log_likelihood_history : ndarray of shape (n_iter,)
+        Mean log-likelihood per row at each iteration, of the parameters before that
+        iteration's M-step. Never decreases (EM's monotonicity), up to round-off.
+    lower_bound : float
+        The last entry of the history (scikit-learn's ``lower_bound_``).
+    converged : bool
+        Whether a convergence callback ended the run.
+    n_iter : int
+        Number of EM iterations (M-steps) performed.
+    stop_reason : str
+    run : int
+        Index of the restart that produced this result.
+    """
+
+    def __init__(
+        self,
+        mixture: Mixture,
+        *,
+        log_likelihood_history: Sequence[float],
+        converged: bool,
+        stop_reason: str,
+        run: int = 0,
+    ) -> None:
+        super().__init__(mixture.weights, mixture.family)
+        self.log_likelihood_history = np.asarray(log_likelihood_history, dtype=np.float64)
+        self.converged = bool(converged)
+        self.stop_reason = stop_reason
+        self.run = run
+
+    @property
+    def n_iter(self) -> int:
+        return int(self.log_likelihood_history.shape[0])
+
+    @property
+    def lower_bound(self) -> float:
+        return float(self.log_likelihood_history[-1])
+
+
+class MixtureEM:
+    """Expectation-Maximization for any mixture.
+
+    Parameters
+    ----------
+    model : ComponentFamily or sequence of Component
+        What to fit: a family such as ``GaussianFamily(3, FullCovariance())`` (an unfitted
+        template is fine) or a list of components, possibly of different types. The
+        initializer decides the starting parameters; the model supplies the settings.
+    initializer : Initializer, default KMeans()
+        Starting point of each run (see :mod:`mixture.initializers`).
+    callbacks : sequence of Callback, optional
+        Called after every iteration; any may stop the run. Default:
+        ``[Tolerance(1e-3), MaxIterations(100)]`` (scikit-learn's defaults). Give your own
+        list to replace them, and include a stopping rule such as ``MaxIterations``.
+    n_init : int, default 1
+        Number of runs from different starting points; the best final log-likelihood wins.
+    random_state : None, int or numpy.random.Generator
+        Seed for the initializers; an int makes fits reproducible.
+    chunk_size : int, optional
+        Rows per chunk. By default chosen so per-chunk temporaries fit in cache. Changes speed
+        and memory, never the result (beyond round-off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixture import MixtureEM, GaussianFamily, FullCovariance
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+    >>> result = MixtureEM(GaussianFamily(2, FullCovariance()), random_state=0).fit(X)
+    >>> bool(result.converged), result.weights.round(2).tolist()
+    (True, [0.5, 0.5])
+    """
+
+    def __init__(
+        self,
+        model: ComponentFamily | Sequence[Component],
+        *,
+        initializer: Initializer | None = None,
+        callbacks: Iterable[Callback] | None = None,
+        n_init: int = 1,
+        random_state: Any = None,
+        chunk_size: int | None = None,
+    ) -> None:
+        self.family = as_family(model)
+        self.initializer = KMeans() if initializer is None else initializer
+        if not isinstance(self.initializer, Initializer):
+            raise ValueError(
+                f"initializer must be a mixture.initializers.Initializer; got {initializer!r}"
+            )
+        self.callbacks: tuple[Callback, ...] = (
+            (Tolerance(1e-3), MaxIterations(100)) if callbacks is None else tuple(callbacks)
+        )
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
+        self.n_init = check_int(n_init, name="n_init", minimum=1)
+        self.random_state = random_state
+        self.chunk_size = (
+            None if chunk_size is None else check_int(chunk_size, name="chunk_size", minimum=1)
+        )
+
+    @property
+    def n_components(self) -> int:
+        return self.family.n_components
+
+    # -- data -------------------------------------------------------------------------------
+    def _check_inputs(self, X: Any, sample_weight: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        n_features = self.family.n_features if self.family.is_fitted else None
+        data = check_data(X, n_features=n_features)
+        weights = check_sample_weight(sample_weight, data.shape[0])
+        usable = data.shape[0] if weights is None else int((weights > 0).sum())
+        if usable < self.n_components:
+            raise ValueError(
+                f"X has {usable} row(s) with positive weight but the model has "
+                f"{self.n_components} components; need at least one row per component"
+            )
+        return data, weights
+
+    def _chunk_size(self, data: np.ndarray) -> int:
+        if self.chunk_size is not None:
+            return self.chunk_size
+        return auto_chunk_size(self.n_components, data.shape[1], data.itemsize)
+
+    # -- the two steps ----------------------------------------------------------------------
+    def e_step(self, X: Any, mixture: Mixture, sample_weight: Any = None) -> MixtureStatistics:
+        """E-step over all rows: responsibilities, reduced to summed statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        mixture : Mixture
+            Current parameters.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        MixtureStatistics
+            ``mean_log_likelihood`` is the log-likelihood of ``mixture`` per row.
+        """
+        data = check_data(X, n_features=mixture.n_features)
+        weights = check_sample_weight(sample_weight, data.shape[0])
+        return self._e_step(data, mixture, weights)
+
+    def _e_step(
+        self, data: np.ndarray, mixture: Mixture, weights: np.ndarray | None
+    ) -> MixtureStatistics:
+        total: MixtureStatistics | None = None
+        for rows in row_slices(data.shape[0], self._chunk_size(data)):
+            chunk = mixture.chunk_statistics(data[rows], None if weights is None else weights[rows])
+            total = chunk if total is None else total + chunk
+        assert total is not None  # data has at least one row
+        return total
+
+    def m_step(self, mixture: Mixture, statistics: MixtureStatistics) -> Mixture:
+        """M-step: new mixing weights ``N_k / N`` and new components from the statistics.
+
+        A component with zero total responsibility keeps its parameters and gets weight 0
+        (an :class:`~mixture.exceptions.EmptyComponentWarning` says so).
+        """
+        return self._mixture_from(mixture.family, statistics.component_weight, statistics.family)
+
+    def _mixture_from(
+        self, family: ComponentFamily, component_weight: np.ndarray, family_statistics: Any
+    ) -> Mixture:
+        empty = np.flatnonzero(~(component_weight > 0))
+        new_family = family.m_step(family_statistics)
+        if empty.size:
+            warnings.warn(
+                f"component(s) {empty.tolist()} received zero responsibility; they keep their "
+                "previous parameters with weight 0. Consider fewer components.",
+                EmptyComponentWarning,
+                stacklevel=3,
+            )
+        return Mixture(component_weight / component_weight.sum(), new_family)
+
+    # -- initialisation ---------------------------------------------------------------------
+    def initialize(self, X: Any, sample_weight: Any = None, *, random_state: Any = None) -> Mixture:
+        """Starting parameters from the initializer (one run's worth).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), optional
+        random_state : None, int or numpy.random.Generator
+            Defaults to the engine's ``random_state``.
+
+        Returns
+        -------
+        Mixture
+        """
+        data, weights = self._check_inputs(X, sample_weight)
+        seed = self.random_state if random_state is None else random_state
+        return self._initialize(data, weights, check_random_state(seed), self.initializer)
+
+    def _initialize(
+        self,
+        data: np.ndarray,
+        weights: np.ndarray | None,
+        rng: np.random.Generator,
+        initializer: Initializer,
+    ) -> Mixture:
+        start = initializer.initialize(data, self.n_components, sample_weight=weights, rng=rng)
+        if isinstance(start, Mixture):
+            return self._checked_start(start, data.shape[1])
+        resp = np.asarray(start)
+        if resp.shape != (data.shape[0], self.n_components):
+            raise ValueError(
+                f"{initializer!r} returned responsibilities of shape {resp.shape}; expected "
+                f"{(data.shape[0], self.n_components)}"
+            )
+        component_weight = np.zeros(self.n_components)
+        family_statistics = None
+        for rows in row_slices(data.shape[0], self._chunk_size(data)):
+            chunk_resp = resp[rows].astype(data.dtype)
+            if weights is not None:
+                chunk_resp *= weights[rows, None]
+            component_weight += chunk_resp.sum(axis=0, dtype=np.float64)
+            chunk = self.family.statistics(data[rows], chunk_resp)
+            family_statistics = chunk if family_statistics is None else family_statistics + chunk
+        return self._mixture_from(self.family, component_weight, family_statistics)
+
+    def _checked_start(self, start: Mixture, n_features: int) -> Mixture:
+        if start.n_components != self.n_components:
+            raise ValueError(
+                f"the starting mixture has {start.n_components} components; the model has "
+                f"{self.n_components}"
+            )
+        if start.n_features != n_features:
+            raise ValueError(
+                f"the starting mixture has {start.n_features} features; the data has {n_features}"
+            )
+        return start
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(
+        self, X: Any, start: Mixture, sample_weight: Any = None, *, run: int = 0
+    ) -> MixtureResult:
+        """One EM run from given parameters until a callback stops it."""
+        data, weights = self._check_inputs(X, sample_weight)
+        return self._run(data, weights, self._checked_start(start, data.shape[1]), run)
+
+    def _run(
+        self, data: np.ndarray, weights: np.ndarray | None, mixture: Mixture, run: int
+    ) -> MixtureResult:
+        for callback in self.callbacks:
+            callback.on_run_start(run)
+        history: list[float] = []
+        stop: Stop | None = None
+        while stop is None:
+            statistics = self._e_step(data, mixture, weights)
+            log_likelihood = statistics.mean_log_likelihood
+            change = log_likelihood - history[-1] if history else np.inf
+            mixture = self.m_step(mixture, statistics)
+            history.append(log_likelihood)
+            state = IterationState(run, len(history), log_likelihood, change, mixture)
+            stop = _combine([callback.on_iteration(state) for callback in self.callbacks])
+            if stop is None and not self.callbacks:
+                stop = Stop(converged=False, reason="no callbacks: one iteration")
+        result = MixtureResult(
+            mixture,
+            log_likelihood_history=history,
+            converged=stop.converged,
+            stop_reason=stop.reason,
+            run=run,
+        )
+        for callback in self.callbacks:
+            callback.on_run_end(result)
+        return result
+
+    def fit(
+        self, X: Any, sample_weight: Any = None, *, warm_start: Mixture | None = None
+    ) -> MixtureResult:
+        """Fit by EM: ``n_init`` runs, keeping the one with the highest final log-likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 data is processed in float32; other real data in float64.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; an integer weight equals repeating the row.
+        warm_start : Mixture, optional
+            Start from these parameters (for example a previous result) instead of the
+            initializer; one run.
+
+        Returns
+        -------
+        MixtureResult
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the best run did not converge.
+        """
+        data, weights = self._check_inputs(X, sample_weight)
+        rng = check_random_state(self.random_state)
+        if warm_start is not None:
+            initializer: Initializer = GivenParameters(warm_start)
+            n_runs = 1
+        else:
+            initializer, n_runs = self.initializer, self.n_init
+        best: MixtureResult | None = None
+        for run in range(n_runs):
+            start = self._initialize(data, weights, rng, initializer)
+            result = self._run(data, weights, start, run)
+            if best is None or result.lower_bound > best.lower_bound:
+                best = result
+        assert best is not None
+        if not best.converged:
+            warnings.warn(
+                f"EM did not converge: {best.stop_reason} (run {best.run}, "
+                f"{best.n_iter} iterations). Increase max_iter or tol, or check the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return best
+
+
+def _combine(stops: list[Stop | None]) -> Stop | None:
+    """The first converged stop, else the first stop, else None."""
+    requested = [stop for stop in stops if stop is not None]
+    for stop in requested:
+        if stop.converged:
+            return stop
+    return requested[0] if requested else None

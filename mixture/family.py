@@ -1,0 +1,207 @@
+"""Component families: the K components of a mixture, as the engine sees them.
+
+The engine asks a family for the ``(n, K)`` matrix of log-densities and for the statistics
+of all K components at once. :class:`ComponentList` does this for any list of
+:class:`~mixture.Component` objects (of one type or several) by looping over them, so a new
+component type works with no extra code. Families that can vectorise, such as
+:class:`~mixture.GaussianFamily`, override it with stacked arrays; they also hold parameters
+shared across components (a tied covariance).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mixture.component import Component, Statistics
+
+__all__ = ["ComponentFamily", "ComponentList", "StatisticsList", "as_family"]
+
+
+class ComponentFamily(ABC):
+    """K components, vectorised. The engine talks only to this interface.
+
+    A family may be *unfitted* (a template holding only settings, such as a covariance
+    structure): the engine's initialisation then builds its parameters with :meth:`m_step`.
+    """
+
+    @property
+    @abstractmethod
+    def n_components(self) -> int:
+        """Number of components K."""
+
+    @property
+    @abstractmethod
+    def n_features(self) -> int | None:
+        """Number of features, or ``None`` for an unfitted template."""
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the family has parameters (and so densities)."""
+        return self.n_features is not None
+
+    @abstractmethod
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of every row under every component.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+        """
+
+    @abstractmethod
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        """Sufficient statistics of all components.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        weights : ndarray of shape (n_samples, n_components)
+            Row weight per component (responsibility times sample weight).
+
+        Returns
+        -------
+        Statistics
+            Additive across row chunks.
+        """
+
+    @abstractmethod
+    def m_step(self, statistics: Statistics) -> ComponentFamily:
+        """A new family fitted to summed statistics.
+
+        A component whose statistics carry zero total weight keeps its current parameters;
+        if it has none (an unfitted template) a
+        :class:`~mixture.exceptions.DegenerateComponentError` is raised.
+        """
+
+    @property
+    @abstractmethod
+    def n_parameters(self) -> int:
+        """Free parameters of all components (mixing weights excluded)."""
+
+    @abstractmethod
+    def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``counts[k]`` rows from component ``k``, stacked in component order.
+
+        Parameters
+        ----------
+        counts : ndarray of shape (n_components,), int
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        ndarray of shape (counts.sum(), n_features)
+        """
+
+    @property
+    @abstractmethod
+    def components(self) -> tuple[Component, ...]:
+        """The K components as individual :class:`~mixture.Component` objects."""
+
+
+@dataclass(frozen=True)
+class StatisticsList(Statistics):
+    """Per-component statistics of a :class:`ComponentList`, added item by item."""
+
+    items: tuple[Statistics, ...]
+
+    def __add__(self, other: Statistics) -> StatisticsList:
+        if not isinstance(other, StatisticsList) or len(other.items) != len(self.items):
+            return NotImplemented
+        return StatisticsList(tuple(a + b for a, b in zip(self.items, other.items, strict=True)))
+
+    def scale(self, factor: float) -> StatisticsList:
+        return StatisticsList(tuple(item.scale(factor) for item in self.items))
+
+    @property
+    def total_weight(self) -> float:
+        return float(sum(item.total_weight for item in self.items))
+
+
+class ComponentList(ComponentFamily):
+    """A family made of any components, possibly of different types.
+
+    Parameters
+    ----------
+    components : sequence of Component
+        At least one component; all must describe the same number of features.
+    """
+
+    def __init__(self, components: Iterable[Component]) -> None:
+        items = tuple(components)
+        if not items:
+            raise ValueError("a mixture needs at least one component; got an empty list")
+        for position, item in enumerate(items):
+            if not isinstance(item, Component):
+                raise ValueError(
+                    f"component {position} is a {type(item).__name__}, not a mixture.Component"
+                )
+        widths = {item.n_features for item in items}
+        if len(widths) != 1:
+            raise ValueError(
+                f"all components must describe the same number of features; got {sorted(widths)}"
+            )
+        self._components = items
+
+    def __repr__(self) -> str:
+        return f"ComponentList({list(self._components)!r})"
+
+    @property
+    def n_components(self) -> int:
+        return len(self._components)
+
+    @property
+    def n_features(self) -> int:
+        return self._components[0].n_features
+
+    @property
+    def components(self) -> tuple[Component, ...]:
+        return self._components
+
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
+        for k, component in enumerate(self._components):
+            out[:, k] = component.log_density(X)
+        return out
+
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> StatisticsList:
+        return StatisticsList(
+            tuple(c.statistics(X, weights[:, k]) for k, c in enumerate(self._components))
+        )
+
+    def m_step(self, statistics: Statistics) -> ComponentList:
+        if not isinstance(statistics, StatisticsList):
+            raise TypeError("ComponentList.m_step expects the StatisticsList it produced")
+        return ComponentList(
+            component.from_statistics(stats) if stats.total_weight > 0 else component
+            for component, stats in zip(self._components, statistics.items, strict=True)
+        )
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(component.n_parameters for component in self._components)
+
+    def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        draws = [c.sample(int(n), rng) for c, n in zip(self._components, counts, strict=True)]
+        return np.concatenate(draws, axis=0)
+
+
+def as_family(model: Any) -> ComponentFamily:
+    """Accept a family or a sequence of components and return a family."""
+    if isinstance(model, ComponentFamily):
+        return model
+    if isinstance(model, Component):
+        return ComponentList([model])
+    if isinstance(model, Sequence):
+        return ComponentList(model)
+    raise ValueError(
+        f"expected a ComponentFamily or a list of Component objects; got {type(model).__name__}"
+    )

@@ -1,0 +1,113 @@
+"""One multivariate Gaussian as a :class:`~mixture.Component`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mixture.component import Component, Statistics
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance, TiedCovariance
+from mixture.gaussian.family import GaussianFamily
+
+__all__ = ["Gaussian"]
+
+
+class Gaussian(Component):
+    """A multivariate normal distribution.
+
+    The numerics are those of :class:`~mixture.GaussianFamily` with one component, so a list
+    of ``Gaussian`` objects and a ``GaussianFamily`` fit identically (the family is faster).
+
+    Parameters
+    ----------
+    mean : array-like of shape (n_features,)
+    covariance : array-like
+        ``(n_features, n_features)`` for :class:`FullCovariance`, ``(n_features,)`` variances
+        for :class:`DiagonalCovariance`, a positive scalar for :class:`SphericalCovariance`.
+    structure : CovarianceStructure, default FullCovariance()
+        Tied covariance is a property of several components; use ``GaussianFamily``.
+    reg_covar : float, default 1e-6
+        Added to the covariance diagonal in the M-step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixture import Gaussian
+    >>> g = Gaussian(mean=[0.0, 0.0], covariance=np.eye(2))
+    >>> g.log_density(np.zeros((1, 2))).round(4)
+    array([-1.8379])
+    """
+
+    def __init__(
+        self,
+        mean: Any,
+        covariance: Any,
+        *,
+        structure: CovarianceStructure | None = None,
+        reg_covar: float = 1e-6,
+    ) -> None:
+        structure = FullCovariance() if structure is None else structure
+        if isinstance(structure, TiedCovariance):
+            raise ValueError(
+                "a tied covariance is shared by several components; use "
+                "GaussianFamily(n_components, TiedCovariance()) instead of a single Gaussian"
+            )
+        mean = np.array(mean, dtype=np.float64)
+        if mean.ndim != 1:
+            raise ValueError(f"mean must be 1-D of shape (n_features,); got shape {mean.shape}")
+        if isinstance(structure, CovarianceStructure):
+            covariance = structure.stack([np.asarray(covariance, dtype=np.float64)])
+        self._family = GaussianFamily(
+            1, structure, reg_covar=reg_covar, means=mean[None], covariances=covariance
+        )
+
+    @classmethod
+    def _of_family(cls, family: GaussianFamily) -> Gaussian:
+        component = cls.__new__(cls)
+        component._family = family
+        return component
+
+    def __repr__(self) -> str:
+        return (
+            f"Gaussian(mean={self.mean.tolist()!r}, covariance={self.covariance.tolist()!r}, "
+            f"structure={self.structure!r})"
+        )
+
+    @property
+    def mean(self) -> np.ndarray:
+        """ndarray of shape (n_features,)."""
+        return self._family.means[0]
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Covariance in the structure's single-component form."""
+        return self.structure.component_covariance(self._family.covariances, 0)
+
+    @property
+    def structure(self) -> CovarianceStructure:
+        return self._family.structure
+
+    @property
+    def reg_covar(self) -> float:
+        return self._family.reg_covar
+
+    @property
+    def n_features(self) -> int:
+        return int(self._family.n_features)
+
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        return self._family.log_density(X)[:, 0]
+
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        return self._family.statistics(X, np.asarray(weights)[:, None])
+
+    def from_statistics(self, statistics: Statistics) -> Gaussian:
+        return Gaussian._of_family(self._family.m_step(statistics))
+
+    @property
+    def n_parameters(self) -> int:
+        return self._family.n_parameters
+
+    def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        return self._family.sample(np.array([n_samples]), rng)

@@ -1,0 +1,225 @@
+"""K Gaussian components with stacked parameters: one GEMM per chunk, not K small ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+
+from mixture._validation import check_int, check_nonnegative_float
+from mixture.component import Statistics
+from mixture.exceptions import DegenerateComponentError, NotFittedError
+from mixture.family import ComponentFamily
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.statistics import GaussianStatistics
+
+__all__ = ["GaussianFamily"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+class GaussianFamily(ComponentFamily):
+    """K multivariate Gaussian components sharing a covariance structure.
+
+    Without ``means`` and ``covariances`` this is an unfitted template: the engine's
+    initialisation gives it parameters. With them it is a fitted family.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components K.
+    structure : CovarianceStructure, default FullCovariance()
+        How covariances are parameterised (full, tied, diagonal, spherical).
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance in the M-step, keeping it positive definite.
+    means : array-like of shape (n_components, n_features), optional
+    covariances : array-like, optional
+        Shape given by the structure: (K, D, D) full, (D, D) tied, (K, D) diagonal,
+        (K,) spherical. Taken as given (``reg_covar`` is only added by the M-step).
+
+    Attributes
+    ----------
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+    precisions_cholesky : ndarray
+        Cholesky factors ``U`` of the precisions, ``P = U @ U.T`` (see the structure).
+    """
+
+    def __init__(
+        self,
+        n_components: int,
+        structure: CovarianceStructure | None = None,
+        *,
+        reg_covar: float = 1e-6,
+        means: Any = None,
+        covariances: Any = None,
+    ) -> None:
+        self._n_components = check_int(n_components, name="n_components", minimum=1)
+        structure = FullCovariance() if structure is None else structure
+        if not isinstance(structure, CovarianceStructure):
+            raise ValueError(
+                "structure must be a CovarianceStructure such as FullCovariance(); "
+                f"got {structure!r}"
+            )
+        self._structure = structure
+        self._reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
+        if (means is None) != (covariances is None):
+            raise ValueError("give both means and covariances, or neither (unfitted template)")
+        self._means: np.ndarray | None = None
+        if means is not None:
+            means, covariances = self._checked_parameters(means, covariances)
+            self._set_parameters(means, covariances)
+
+    # -- construction -----------------------------------------------------------------------
+    def _checked_parameters(self, means: Any, covariances: Any) -> tuple[np.ndarray, np.ndarray]:
+        means = np.array(means, dtype=np.float64)
+        if means.ndim != 2 or means.shape[0] != self._n_components or means.shape[1] == 0:
+            raise ValueError(
+                f"means must have shape (n_components={self._n_components}, n_features); "
+                f"got {means.shape}"
+            )
+        if not np.isfinite(means).all():
+            raise ValueError("means contain NaN or infinity")
+        covariances = np.array(covariances, dtype=np.float64)
+        expected = self._structure.covariance_shape(self._n_components, means.shape[1])
+        if covariances.shape != expected:
+            raise ValueError(
+                f"covariances for {self._structure!r} with {self._n_components} components and "
+                f"{means.shape[1]} features must have shape {expected}; got {covariances.shape}"
+            )
+        if not np.isfinite(covariances).all():
+            raise ValueError("covariances contain NaN or infinity")
+        self._structure.check_covariances(covariances)
+        return means, covariances
+
+    def _set_parameters(self, means: np.ndarray, covariances: np.ndarray) -> None:
+        self._means = means
+        self._covariances = covariances
+        self._precisions_cholesky = self._structure.precisions_cholesky(covariances)
+        n_features = means.shape[1]
+        self._half_log_det = self._structure.half_log_det(self._precisions_cholesky, n_features)
+        # Densities are computed on rows shifted by this point, so that the data's offset
+        # from the origin never enters a subtraction of large numbers.
+        self._reference = means.mean(axis=0)
+
+    def _with_parameters(self, means: np.ndarray, covariances: np.ndarray) -> GaussianFamily:
+        fitted = GaussianFamily(self._n_components, self._structure, reg_covar=self._reg_covar)
+        fitted._set_parameters(means, covariances)
+        return fitted
+
+    def __repr__(self) -> str:
+        state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
+        return (
+            f"GaussianFamily(n_components={self._n_components}, structure={self._structure!r}, "
+            f"reg_covar={self._reg_covar}, {state})"
+        )
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def n_components(self) -> int:
+        return self._n_components
+
+    @property
+    def n_features(self) -> int | None:
+        return None if self._means is None else self._means.shape[1]
+
+    @property
+    def structure(self) -> CovarianceStructure:
+        return self._structure
+
+    @property
+    def reg_covar(self) -> float:
+        return self._reg_covar
+
+    @property
+    def means(self) -> np.ndarray:
+        return self._fitted()._means.copy()
+
+    @property
+    def covariances(self) -> np.ndarray:
+        return self._fitted()._covariances.copy()
+
+    @property
+    def precisions_cholesky(self) -> np.ndarray:
+        return self._fitted()._precisions_cholesky.copy()
+
+    def _fitted(self) -> GaussianFamily:
+        if self._means is None:
+            raise NotFittedError(
+                "this GaussianFamily is an unfitted template; fit it with MixtureEM or pass "
+                "means and covariances"
+            )
+        return self
+
+    # -- EM ---------------------------------------------------------------------------------
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        self._fitted()
+        dtype = X.dtype
+        shifted = X - self._reference.astype(dtype)
+        means = (self._means - self._reference).astype(dtype)
+        factors = self._precisions_cholesky.astype(dtype, copy=False)
+        out = self._structure.mahalanobis(shifted, means, factors)
+        out += X.shape[1] * _LOG_2PI
+        out *= -0.5
+        out += self._half_log_det.astype(dtype)
+        return out
+
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
+        return GaussianStatistics.of_rows(X, weights, self._structure)
+
+    def m_step(self, statistics: Statistics) -> GaussianFamily:
+        if not isinstance(statistics, GaussianStatistics):
+            raise TypeError("GaussianFamily.m_step expects GaussianStatistics")
+        empty = ~(statistics.weight > 0)
+        if empty.any() and not self.is_fitted:
+            raise DegenerateComponentError(
+                f"component(s) {np.flatnonzero(empty).tolist()} received no rows at "
+                "initialisation, so their parameters are undefined; use fewer components or "
+                "another initializer"
+            )
+        if empty.all():
+            raise DegenerateComponentError("no component received any weight")
+        n_features = statistics.mean.shape[1]
+        covariances = self._structure.from_scatter(
+            statistics.scatter, statistics.weight, self._reg_covar, n_features
+        )
+        means = statistics.mean
+        if empty.any():
+            means = np.where(empty[:, None], self._means, means)
+            covariances = self._structure.keep_where(covariances, self._covariances, empty)
+        return self._with_parameters(means, covariances)
+
+    @property
+    def n_parameters(self) -> int:
+        n_features = self._fitted().n_features
+        return self._n_components * n_features + self._structure.n_parameters(
+            self._n_components, n_features
+        )
+
+    def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n_features = self._fitted().n_features
+        full = self._structure.full_matrices(self._covariances, n_features)
+        full = np.broadcast_to(full, (self._n_components, n_features, n_features))
+        draws = []
+        for k, count in enumerate(np.asarray(counts, dtype=np.int64)):
+            lower = linalg.cholesky(full[k], lower=True)
+            noise = rng.standard_normal((int(count), n_features))
+            draws.append(self._means[k] + noise @ lower.T)
+        return np.concatenate(draws, axis=0)
+
+    @property
+    def components(self) -> tuple[Any, ...]:
+        from mixture.gaussian.component import Gaussian
+
+        self._fitted()
+        single = self._structure.component_structure
+        return tuple(
+            Gaussian(
+                self._means[k],
+                self._structure.component_covariance(self._covariances, k),
+                structure=single,
+                reg_covar=self._reg_covar,
+            )
+            for k in range(self._n_components)
+        )

@@ -1,0 +1,82 @@
+"""Sufficient statistics of K Gaussian components, additive across row chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mixture.component import Statistics
+from mixture.gaussian.covariance import CovarianceStructure
+
+__all__ = ["GaussianStatistics"]
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianStatistics(Statistics):
+    """Weight, weighted mean and centred scatter of each component's rows.
+
+    Each chunk's scatter is taken about that chunk's own weighted mean, and two chunks merge
+    with the pairwise update of Chan, Golub and LeVeque (1979)::
+
+        w = w_a + w_b
+        mean = mean_a + (w_b / w) (mean_b - mean_a)
+        scatter = scatter_a + scatter_b + (w_a w_b / w) (mean_b - mean_a)(mean_b - mean_a)^T
+
+    This is exact algebra, needs no reference point, and never forms the raw second moment,
+    so it stays accurate on data far from the origin.
+
+    Attributes
+    ----------
+    weight : ndarray of shape (n_components,)
+        Summed row weight of each component.
+    mean : ndarray of shape (n_components, n_features)
+        Weighted mean of each component's rows (0 where the weight is 0).
+    scatter : ndarray
+        Centred scatter in the structure's shape (see :mod:`mixture.gaussian.covariance`).
+    structure : CovarianceStructure
+    """
+
+    weight: np.ndarray
+    mean: np.ndarray
+    scatter: np.ndarray
+    structure: CovarianceStructure
+
+    @classmethod
+    def of_rows(
+        cls, X: np.ndarray, weights: np.ndarray, structure: CovarianceStructure
+    ) -> GaussianStatistics:
+        """Statistics of one chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        weights : ndarray of shape (n_samples, n_components)
+        structure : CovarianceStructure
+        """
+        weights = weights.astype(X.dtype, copy=False)
+        weight = weights.sum(axis=0, dtype=np.float64)
+        sums = (weights.T @ X).astype(np.float64)
+        mean = np.divide(sums, weight[:, None], out=np.zeros_like(sums), where=weight[:, None] > 0)
+        scatter = structure.scatter(X, weights, mean)
+        return cls(weight, mean, scatter, structure)
+
+    def __add__(self, other: Statistics) -> GaussianStatistics:
+        if not isinstance(other, GaussianStatistics):
+            return NotImplemented
+        total = self.weight + other.weight
+        share = np.divide(other.weight, total, out=np.zeros_like(total), where=total > 0)
+        delta = other.mean - self.mean
+        mean = self.mean + share[:, None] * delta
+        factor = self.weight * share  # = w_a w_b / (w_a + w_b)
+        scatter = self.scatter + other.scatter + self.structure.merge_term(delta, factor)
+        return GaussianStatistics(total, mean, scatter, self.structure)
+
+    def scale(self, factor: float) -> GaussianStatistics:
+        return GaussianStatistics(
+            self.weight * factor, self.mean, self.scatter * factor, self.structure
+        )
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weight.sum())

@@ -1,0 +1,278 @@
+"""Initializers: how an EM run gets its starting point.
+
+An initializer returns either initial responsibilities, an ``(n_samples, n_components)``
+array whose rows sum to 1, or a ready :class:`~mixture.Mixture`. The engine turns
+responsibilities into parameters with one M-step of the component family, so the same code
+initialises every family, including lists of different component types.
+
+To write your own, subclass :class:`Initializer` and implement :meth:`Initializer.initialize`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from mixture._chunking import row_slices
+from mixture._validation import check_int
+from mixture.model import Mixture
+
+__all__ = [
+    "GivenParameters",
+    "GivenResponsibilities",
+    "Initializer",
+    "KMeans",
+    "KMeansPlusPlus",
+    "RandomResponsibilities",
+    "RandomRows",
+]
+
+_NEAREST_CHUNK_ROWS = 8192
+
+
+class Initializer(ABC):
+    """Protocol for starting points of EM."""
+
+    @abstractmethod
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray | Mixture:
+        """Starting point for one EM run.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Validated data.
+        n_components : int
+        sample_weight : ndarray of shape (n_samples,) or None
+        rng : numpy.random.Generator
+            Source of all randomness, so runs are reproducible.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components), or Mixture
+            Responsibilities (rows summing to 1), or initial parameters.
+        """
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _sklearn_seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(np.iinfo(np.int32).max))
+
+
+def nearest_centre_responsibilities(
+    X: np.ndarray, centres: np.ndarray, seed_rows: np.ndarray | None = None
+) -> np.ndarray:
+    """One-hot responsibilities assigning each row to its nearest centre (Euclidean).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    centres : ndarray of shape (n_components, n_features)
+    seed_rows : ndarray of shape (n_components,), optional
+        Row indices the centres were taken from; row ``seed_rows[k]`` is assigned to ``k``
+        even when an identical row is another centre, so no component starts empty.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    n_components = centres.shape[0]
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    centres = centres.astype(X.dtype)
+    centre_norms = 0.5 * np.einsum("kd,kd->k", centres, centres)
+    for rows in row_slices(X.shape[0], _NEAREST_CHUNK_ROWS):
+        # argmin |x - c|^2 = argmin (|c|^2 / 2 - x.c)
+        labels[rows] = (centre_norms - X[rows] @ centres.T).argmin(axis=1)
+    if seed_rows is not None:
+        labels[seed_rows] = np.arange(n_components)
+    resp = np.zeros((X.shape[0], n_components), dtype=X.dtype)
+    resp[np.arange(X.shape[0]), labels] = 1.0
+    return resp
+
+
+class RandomResponsibilities(Initializer):
+    """Uniform random responsibilities, normalised per row (scikit-learn's ``'random'``).
+
+    Every component starts near the overall mean and covariance; EM then separates them.
+    """
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        resp = rng.uniform(size=(X.shape[0], n_components)).astype(X.dtype)
+        resp /= resp.sum(axis=1, keepdims=True)
+        return resp
+
+
+def _positive_rows(sample_weight: np.ndarray | None, n_rows: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.arange(n_rows)
+    return np.flatnonzero(sample_weight > 0)
+
+
+class RandomRows(Initializer):
+    """Pick ``n_components`` distinct rows at random as centres; assign rows to the nearest.
+
+    Rows are drawn with probability proportional to their sample weight. Each centre's own
+    row is assigned to its component, so no component starts empty.
+    """
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        candidates = _positive_rows(sample_weight, X.shape[0])
+        probabilities = None
+        if sample_weight is not None:
+            probabilities = sample_weight[candidates] / sample_weight[candidates].sum()
+        seeds = rng.choice(candidates, size=n_components, replace=False, p=probabilities)
+        return nearest_centre_responsibilities(X, X[seeds], seeds)
+
+
+class KMeansPlusPlus(Initializer):
+    """k-means++ seeding (Arthur and Vassilvitskii 2007); rows go to the nearest seed.
+
+    Uses :func:`sklearn.cluster.kmeans_plusplus`, weighted by ``sample_weight``.
+    """
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        from sklearn.cluster import kmeans_plusplus
+
+        centres, seeds = kmeans_plusplus(
+            X, n_components, sample_weight=sample_weight, random_state=_sklearn_seed(rng)
+        )
+        return nearest_centre_responsibilities(X, centres, seeds)
+
+
+class KMeans(Initializer):
+    """Hard responsibilities from k-means clustering (scikit-learn's ``KMeans``).
+
+    The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
+
+    Parameters
+    ----------
+    n_init : int, default 1
+        k-means restarts.
+    max_iter : int, default 300
+        k-means iterations.
+    """
+
+    def __init__(self, n_init: int = 1, max_iter: int = 300) -> None:
+        self.n_init = check_int(n_init, name="n_init", minimum=1)
+        self.max_iter = check_int(max_iter, name="max_iter", minimum=1)
+
+    def __repr__(self) -> str:
+        return f"KMeans(n_init={self.n_init}, max_iter={self.max_iter})"
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        from sklearn.cluster import KMeans as SklearnKMeans
+
+        clustering = SklearnKMeans(
+            n_clusters=n_components,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            random_state=_sklearn_seed(rng),
+        )
+        labels = clustering.fit(X, sample_weight=sample_weight).labels_
+        resp = np.zeros((X.shape[0], n_components), dtype=X.dtype)
+        resp[np.arange(X.shape[0]), labels] = 1.0
+        return resp
+
+
+class GivenResponsibilities(Initializer):
+    """Start from user-given responsibilities.
+
+    Parameters
+    ----------
+    responsibilities : array-like of shape (n_samples, n_components)
+        Non-negative; each row is normalised to sum to 1 (it must have a positive sum).
+    """
+
+    def __init__(self, responsibilities: Any) -> None:
+        resp = np.array(responsibilities, dtype=np.float64)
+        if resp.ndim != 2:
+            raise ValueError(
+                f"responsibilities must be 2-D (n_samples, n_components); got shape {resp.shape}"
+            )
+        if not np.isfinite(resp).all() or (resp < 0).any():
+            raise ValueError("responsibilities must be finite and non-negative")
+        sums = resp.sum(axis=1, keepdims=True)
+        if (sums <= 0).any():
+            raise ValueError(f"row {int(np.argmax(sums[:, 0] <= 0))} of responsibilities sums to 0")
+        self.responsibilities = resp / sums
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        expected = (X.shape[0], n_components)
+        if self.responsibilities.shape != expected:
+            raise ValueError(
+                f"given responsibilities have shape {self.responsibilities.shape}; "
+                f"the data and model need {expected}"
+            )
+        return self.responsibilities.astype(X.dtype, copy=False)
+
+
+class GivenParameters(Initializer):
+    """Start from a given mixture (user-chosen parameters, or a previous fit).
+
+    Parameters
+    ----------
+    mixture : Mixture
+        Its number of components and features must match the model and data.
+    """
+
+    def __init__(self, mixture: Mixture) -> None:
+        if not isinstance(mixture, Mixture):
+            raise ValueError(
+                f"GivenParameters needs a Mixture (or a fit result); got {type(mixture).__name__}"
+            )
+        self.mixture = mixture
+
+    def initialize(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        *,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> Mixture:
+        return self.mixture

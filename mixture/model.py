@@ -1,0 +1,268 @@
+"""A mixture: mixing weights and a component family, with chunked prediction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mixture._chunking import auto_chunk_size, row_slices
+from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
+from mixture.component import Component, Statistics
+from mixture.exceptions import DegenerateComponentError
+from mixture.family import ComponentFamily, as_family
+
+__all__ = ["Mixture", "MixtureStatistics"]
+
+
+@dataclass(frozen=True, eq=False)
+class MixtureStatistics:
+    """What one E-step over some rows yields. Adding two gives the E-step over both.
+
+    Attributes
+    ----------
+    component_weight : ndarray of shape (n_components,)
+        Summed responsibility of each component (times sample weight): ``N_k``.
+    family : Statistics
+        Sufficient statistics of the component family.
+    log_likelihood : float
+        Weighted sum over rows of ``log p(x)`` under the mixture that produced them.
+    total_weight : float
+        Summed sample weight of the rows (the number of rows when unweighted).
+    """
+
+    component_weight: np.ndarray
+    family: Statistics
+    log_likelihood: float
+    total_weight: float
+
+    def __add__(self, other: MixtureStatistics) -> MixtureStatistics:
+        if not isinstance(other, MixtureStatistics):
+            return NotImplemented
+        return MixtureStatistics(
+            self.component_weight + other.component_weight,
+            self.family + other.family,
+            self.log_likelihood + other.log_likelihood,
+            self.total_weight + other.total_weight,
+        )
+
+    def scale(self, factor: float) -> MixtureStatistics:
+        """Statistics with every row weight multiplied by ``factor``."""
+        return MixtureStatistics(
+            self.component_weight * factor,
+            self.family.scale(factor),
+            self.log_likelihood * factor,
+            self.total_weight * factor,
+        )
+
+    @property
+    def mean_log_likelihood(self) -> float:
+        """Average log-likelihood per (weighted) row: the quantity EM's tolerance watches."""
+        return self.log_likelihood / self.total_weight
+
+
+def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
+    """Turn ``log w_k + log p_k(x)`` into responsibilities in place; return ``log p(x)``.
+
+    Parameters
+    ----------
+    log_joint : ndarray of shape (n_samples, n_components)
+        Overwritten with the responsibilities (rows sum to 1).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        ``log p(x) = logsumexp_k(log_joint)``.
+    """
+    top = log_joint.max(axis=1)
+    if not np.isfinite(top).all():
+        row = int(np.flatnonzero(~np.isfinite(top))[0])
+        if np.isnan(top[row]):
+            raise DegenerateComponentError(f"the log-density of row {row} is NaN")
+        if top[row] > 0:
+            raise DegenerateComponentError(
+                f"row {row} has infinite density under a component (a degenerate component); "
+                "increase reg_covar"
+            )
+        raise ValueError(
+            f"row {row} has zero probability under every component (log-density -inf); "
+            "check that the data lie in the components' support"
+        )
+    log_joint -= top[:, None]
+    np.exp(log_joint, out=log_joint)
+    total = log_joint.sum(axis=1)
+    log_joint /= total[:, None]
+    return np.log(total) + top
+
+
+class Mixture:
+    """A fitted mixture: ``p(x) = sum_k weights[k] * p_k(x)``.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_components,)
+        Mixing weights: non-negative, summing to 1 (within 1e-6; renormalised exactly).
+    family : ComponentFamily or sequence of Component
+        Fitted components.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_components,)
+    family : ComponentFamily
+    """
+
+    def __init__(self, weights: Any, family: ComponentFamily | list[Component]) -> None:
+        family = as_family(family)
+        if not family.is_fitted:
+            raise ValueError("a Mixture needs a fitted family (with parameters)")
+        weights = np.array(weights, dtype=np.float64)
+        if weights.shape != (family.n_components,):
+            raise ValueError(
+                f"weights must have shape ({family.n_components},) to match the components; "
+                f"got {weights.shape}"
+            )
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise ValueError("weights must be finite and non-negative")
+        if abs(weights.sum() - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1; they sum to {weights.sum()!r}")
+        self._weights = weights / weights.sum()
+        self._family = family
+        with np.errstate(divide="ignore"):
+            self._log_weights = np.log(self._weights)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(weights={self._weights.round(4).tolist()}, {self._family!r})"
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights.copy()
+
+    @property
+    def family(self) -> ComponentFamily:
+        return self._family
+
+    @property
+    def components(self) -> tuple[Component, ...]:
+        """The components as individual :class:`~mixture.Component` objects."""
+        return self._family.components
+
+    @property
+    def n_components(self) -> int:
+        return self._family.n_components
+
+    @property
+    def n_features(self) -> int:
+        return int(self._family.n_features)
+
+    @property
+    def n_parameters(self) -> int:
+        """Free parameters: the family's plus ``n_components - 1`` mixing weights."""
+        return self._family.n_parameters + self.n_components - 1
+
+    # -- per chunk ----------------------------------------------------------------------------
+    def log_joint(self, X: np.ndarray) -> np.ndarray:
+        """``log weights[k] + log p_k(x)`` for validated rows, shape ``(n, K)``."""
+        out = self._family.log_density(X)
+        out += self._log_weights.astype(out.dtype)
+        return out
+
+    def chunk_statistics(
+        self, X: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> MixtureStatistics:
+        """E-step on validated rows: responsibilities, then their sufficient statistics."""
+        resp = self.log_joint(X)
+        log_density = responsibilities_in_place(resp)
+        if sample_weight is None:
+            log_likelihood = float(log_density.sum(dtype=np.float64))
+            total_weight = float(X.shape[0])
+        else:
+            log_likelihood = float(np.dot(sample_weight, log_density.astype(np.float64)))
+            total_weight = float(sample_weight.sum())
+            resp *= sample_weight[:, None].astype(resp.dtype)
+        return MixtureStatistics(
+            resp.sum(axis=0, dtype=np.float64),
+            self._family.statistics(X, resp),
+            log_likelihood,
+            total_weight,
+        )
+
+    # -- public, chunked --------------------------------------------------------------------
+    def _rows(self, X: Any, chunk_size: int | None) -> tuple[np.ndarray, int]:
+        data = check_data(X, n_features=self.n_features)
+        if chunk_size is None:
+            chunk_size = auto_chunk_size(self.n_components, self.n_features, data.itemsize)
+        return data, check_int(chunk_size, name="chunk_size", minimum=1)
+
+    def score_samples(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
+        """Log-density of each row under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        chunk_size : int, optional
+            Rows per chunk; changes memory use, not the result.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        data, chunk_size = self._rows(X, chunk_size)
+        out = np.empty(data.shape[0], dtype=data.dtype)
+        for rows in row_slices(data.shape[0], chunk_size):
+            out[rows] = responsibilities_in_place(self.log_joint(data[rows]))
+        return out
+
+    def predict_proba(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
+        """Responsibilities: the posterior probability of each component for each row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        data, chunk_size = self._rows(X, chunk_size)
+        out = np.empty((data.shape[0], self.n_components), dtype=data.dtype)
+        for rows in row_slices(data.shape[0], chunk_size):
+            joint = self.log_joint(data[rows])
+            responsibilities_in_place(joint)
+            out[rows] = joint
+        return out
+
+    def predict(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
+        """Most probable component of each row, shape ``(n_samples,)``."""
+        data, chunk_size = self._rows(X, chunk_size)
+        out = np.empty(data.shape[0], dtype=np.intp)
+        for rows in row_slices(data.shape[0], chunk_size):
+            out[rows] = self.log_joint(data[rows]).argmax(axis=1)
+        return out
+
+    def score(self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None) -> float:
+        """Weighted mean log-likelihood per row."""
+        data, chunk_size = self._rows(X, chunk_size)
+        weights = check_sample_weight(sample_weight, data.shape[0])
+        log_density = self.score_samples(data, chunk_size=chunk_size).astype(np.float64)
+        if weights is None:
+            return float(log_density.mean())
+        return float(np.dot(weights, log_density) / weights.sum())
+
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw rows from the mixture.
+
+        Parameters
+        ----------
+        n_samples : int
+        random_state : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Rows grouped by component.
+        labels : ndarray of shape (n_samples,)
+            Component of each row.
+        """
+        n_samples = check_int(n_samples, name="n_samples", minimum=1)
+        rng = check_random_state(random_state)
+        counts = rng.multinomial(n_samples, self._weights)
+        rows = self._family.sample(counts, rng)
+        return rows, np.repeat(np.arange(self.n_components), counts)
