@@ -1,0 +1,28 @@
+"""Shared test settings.
+
+Hypothesis profiles: ``ci`` (the default) keeps the whole suite within a few minutes on two
+cores and is derandomized so CI is reproducible; ``thorough`` explores far more examples.
+Choose with ``HYPOTHESIS_PROFILE=thorough pytest``.
+"""
+
+import os
+
+import matplotlib
+from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
