@@ -85,6 +85,11 @@ class Gaussian(Component):
         return self.structure.component_covariance(self._family.covariances, 0)
 
     @property
+    def covariance_matrix(self) -> np.ndarray:
+        """Dense covariance, ndarray of shape (n_features, n_features)."""
+        return self._family.covariance_matrices[0]
+
+    @property
     def structure(self) -> CovarianceStructure:
         return self._family.structure
 

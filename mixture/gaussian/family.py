@@ -141,6 +141,13 @@ class GaussianFamily(ComponentFamily):
         return self._fitted()._covariances.copy()
 
     @property
+    def covariance_matrices(self) -> np.ndarray:
+        """Dense covariances, ndarray of shape (n_components, n_features, n_features)."""
+        fitted = self._fitted()
+        dense = self._structure.full_matrices(fitted._covariances, int(fitted.n_features))
+        return np.array(np.broadcast_to(dense, (self._n_components, *dense.shape[1:])))
+
+    @property
     def precisions_cholesky(self) -> np.ndarray:
         return self._fitted()._precisions_cholesky.copy()
 
@@ -199,8 +206,7 @@ class GaussianFamily(ComponentFamily):
 
     def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n_features = self._fitted().n_features
-        full = self._structure.full_matrices(self._covariances, n_features)
-        full = np.broadcast_to(full, (self._n_components, n_features, n_features))
+        full = self.covariance_matrices
         draws = []
         for k, count in enumerate(np.asarray(counts, dtype=np.int64)):
             lower = linalg.cholesky(full[k], lower=True)
