@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import row_slices
-from mixture._validation import check_int
+from mixture._kmeans import assign, lloyd
+from mixture._validation import check_int, check_nonnegative_float
 from mixture.model import Mixture
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "RandomResponsibilities",
     "RandomRows",
 ]
-
-_NEAREST_CHUNK_ROWS = 8192
 
 
 class Initializer(ABC):
@@ -69,6 +67,13 @@ def _sklearn_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(np.iinfo(np.int32).max))
 
 
+def one_hot(labels: np.ndarray, n_components: int, dtype: np.dtype) -> np.ndarray:
+    """Hard responsibilities, shape ``(n_samples, n_components)``, from integer labels."""
+    resp = np.zeros((labels.shape[0], n_components), dtype=dtype)
+    resp[np.arange(labels.shape[0]), labels] = 1.0
+    return resp
+
+
 def nearest_centre_responsibilities(
     X: np.ndarray, centres: np.ndarray, seed_rows: np.ndarray | None = None
 ) -> np.ndarray:
@@ -86,18 +91,10 @@ def nearest_centre_responsibilities(
     -------
     ndarray of shape (n_samples, n_components)
     """
-    n_components = centres.shape[0]
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    centres = centres.astype(X.dtype)
-    centre_norms = 0.5 * np.einsum("kd,kd->k", centres, centres)
-    for rows in row_slices(X.shape[0], _NEAREST_CHUNK_ROWS):
-        # argmin |x - c|^2 = argmin (|c|^2 / 2 - x.c)
-        labels[rows] = (centre_norms - X[rows] @ centres.T).argmin(axis=1)
+    labels, _ = assign(X, centres)
     if seed_rows is not None:
-        labels[seed_rows] = np.arange(n_components)
-    resp = np.zeros((X.shape[0], n_components), dtype=X.dtype)
-    resp[np.arange(X.shape[0]), labels] = 1.0
-    return resp
+        labels[seed_rows] = np.arange(centres.shape[0])
+    return one_hot(labels, centres.shape[0], X.dtype)
 
 
 class RandomResponsibilities(Initializer):
@@ -114,7 +111,7 @@ class RandomResponsibilities(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        resp = rng.uniform(size=(X.shape[0], n_components)).astype(X.dtype)
+        resp = rng.uniform(size=(X.shape[0], n_components)).astype(X.dtype, copy=False)
         resp /= resp.sum(axis=1, keepdims=True)
         return resp
 
@@ -171,24 +168,31 @@ class KMeansPlusPlus(Initializer):
 
 
 class KMeans(Initializer):
-    """Hard responsibilities from k-means clustering (scikit-learn's ``KMeans``).
+    """Hard responsibilities from k-means clustering: k-means++ seeds, then Lloyd's iterations.
 
     The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
+    The seeds come from :func:`sklearn.cluster.kmeans_plusplus`; Lloyd's iterations run
+    chunk by chunk without copying the data (scikit-learn's ``KMeans`` copies it to centre
+    it), so memory stays O(chunk) and memory-mapped data stays on disk. Rows are weighted by
+    ``sample_weight``.
 
     Parameters
     ----------
     n_init : int, default 1
-        k-means restarts.
+        k-means restarts; the partition with the lowest inertia wins.
     max_iter : int, default 300
-        k-means iterations.
+        Lloyd iterations per restart.
+    tol : float, default 1e-4
+        Stop when the squared centre shift is at most ``tol`` times the mean feature variance.
     """
 
-    def __init__(self, n_init: int = 1, max_iter: int = 300) -> None:
+    def __init__(self, n_init: int = 1, max_iter: int = 300, tol: float = 1e-4) -> None:
         self.n_init = check_int(n_init, name="n_init", minimum=1)
         self.max_iter = check_int(max_iter, name="max_iter", minimum=1)
+        self.tol = check_nonnegative_float(tol, name="tol")
 
     def __repr__(self) -> str:
-        return f"KMeans(n_init={self.n_init}, max_iter={self.max_iter})"
+        return f"KMeans(n_init={self.n_init}, max_iter={self.max_iter}, tol={self.tol})"
 
     def initialize(
         self,
@@ -198,18 +202,17 @@ class KMeans(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        from sklearn.cluster import KMeans as SklearnKMeans
+        from sklearn.cluster import kmeans_plusplus
 
-        clustering = SklearnKMeans(
-            n_clusters=n_components,
-            n_init=self.n_init,
-            max_iter=self.max_iter,
-            random_state=_sklearn_seed(rng),
-        )
-        labels = clustering.fit(X, sample_weight=sample_weight).labels_
-        resp = np.zeros((X.shape[0], n_components), dtype=X.dtype)
-        resp[np.arange(X.shape[0]), labels] = 1.0
-        return resp
+        best = None
+        for _ in range(self.n_init):
+            seeds, _ = kmeans_plusplus(
+                X, n_components, sample_weight=sample_weight, random_state=_sklearn_seed(rng)
+            )
+            partition = lloyd(X, seeds, sample_weight, max_iter=self.max_iter, tol=self.tol)
+            if best is None or partition.inertia < best.inertia:
+                best = partition
+        return one_hot(best.labels, n_components, X.dtype)
 
 
 class GivenResponsibilities(Initializer):

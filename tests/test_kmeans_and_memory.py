@@ -1,0 +1,66 @@
+"""The chunked k-means initializer agrees with scikit-learn; fitting memory is bounded."""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from _helpers import blobs
+from sklearn.cluster import KMeans as SklearnKMeans
+from sklearn.cluster import kmeans_plusplus
+
+from mixture import FullCovariance, GaussianFamily, KMeans, MaxIterations, MixtureEM
+from mixture._kmeans import lloyd
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e6])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_matches_sklearn_kmeans_from_the_same_seeds(offset: float, weighted: bool) -> None:
+    X = blobs(3, 900, 3, 4, offset=offset)
+    weights = np.random.default_rng(4).uniform(0.2, 3.0, X.shape[0]) if weighted else None
+    seeds, _ = kmeans_plusplus(X, 4, sample_weight=weights, random_state=5)
+    ours = lloyd(X, seeds, weights, max_iter=300, tol=1e-4)
+    theirs = SklearnKMeans(4, init=seeds, n_init=1, tol=1e-4).fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(ours.labels, theirs.labels_)
+    np.testing.assert_allclose(ours.centres, theirs.cluster_centers_, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(ours.inertia, theirs.inertia_, rtol=1e-9)
+
+
+def test_kmeans_initializer_restarts_keep_the_lowest_inertia() -> None:
+    X = blobs(8, 600, 2, 5)
+    rng_one = np.random.default_rng(0)
+    single = [KMeans(n_init=1).initialize(X, 5, sample_weight=None, rng=rng_one) for _ in range(4)]
+    best = KMeans(n_init=4).initialize(X, 5, sample_weight=None, rng=np.random.default_rng(0))
+
+    def inertia(resp: np.ndarray) -> float:
+        labels = resp.argmax(axis=1)
+        return sum(((X[labels == k] - X[labels == k].mean(0)) ** 2).sum() for k in range(5))
+
+    assert inertia(best) == pytest.approx(min(inertia(r) for r in single), rel=1e-9)
+
+
+def test_fit_memory_does_not_grow_with_rows_times_components_times_features() -> None:
+    """Peak extra memory of a fit stays near responsibilities + O(chunk), far below N*K*D."""
+    n_rows, n_features, n_components = 200_000, 8, 3
+    X = blobs(0, n_rows, n_features, n_components)
+    em = MixtureEM(
+        GaussianFamily(n_components, FullCovariance()),
+        callbacks=[MaxIterations(3)],
+        random_state=0,
+    )
+    tracemalloc.start()
+    baseline, _ = tracemalloc.get_traced_memory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        em.fit(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    extra = peak - baseline
+    responsibilities = n_rows * n_components * 8
+    n_by_k_by_d = n_rows * n_components * n_features * 8
+    # Initialisation holds the one-hot responsibilities, labels and k-means++ distances:
+    # a few arrays of n_rows floats. An N x K x D temporary would be 38 MB here.
+    assert extra < responsibilities + 6 * n_rows * 8 + 8 * 2**20
+    assert extra < 0.75 * n_by_k_by_d
