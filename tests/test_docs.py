@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import runpy
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ PYTHON_BLOCKS = [
 
 
 @pytest.mark.parametrize("code", PYTHON_BLOCKS)
-def test_python_block_runs(code: str) -> None:
-    exec(compile(code, "<doc>", "exec"), {"__name__": "__doc__"})
+def test_python_block_runs(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("doc_snippet")  # a real module, as dataclasses need
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(code, "<doc>", "exec"), module.__dict__)
 
 
 def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
