@@ -64,3 +64,22 @@ def test_fit_memory_does_not_grow_with_rows_times_components_times_features() ->
     # a few arrays of n_rows floats. An N x K x D temporary would be 38 MB here.
     assert extra < responsibilities + 6 * n_rows * 8 + 8 * 2**20
     assert extra < 0.75 * n_by_k_by_d
+
+
+def test_fit_on_a_memmap_equals_the_fit_in_memory(tmp_path) -> None:
+    X = blobs(11, 5000, 3, 3)
+    path = tmp_path / "rows.dat"
+    on_disk = np.memmap(path, dtype=np.float64, mode="w+", shape=X.shape)
+    on_disk[:] = X
+    on_disk.flush()
+    on_disk = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
+
+    def fit(data):
+        em = MixtureEM(GaussianFamily(3, FullCovariance()), random_state=3, chunk_size=700)
+        return em.fit(data)
+
+    in_memory, from_disk = fit(X), fit(on_disk)
+    np.testing.assert_allclose(from_disk.family.means, in_memory.family.means, rtol=1e-12)
+    np.testing.assert_allclose(
+        from_disk.log_likelihood_history, in_memory.log_likelihood_history, rtol=1e-12
+    )

@@ -395,7 +395,14 @@ class SphericalCovariance(CovarianceStructure):
         return covariances[k]
 
     def stack(self, covariances: list[np.ndarray]) -> np.ndarray:
-        return np.array([float(np.asarray(c).reshape(())) for c in covariances])
+        values = [np.asarray(c, dtype=np.float64) for c in covariances]
+        for value in values:
+            if value.size != 1:
+                raise ValueError(
+                    "a spherical covariance is one variance per component (a scalar); got an "
+                    f"array of shape {value.shape}"
+                )
+        return np.array([float(value.reshape(())) for value in values])
 
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return covariances[:, None, None] * np.eye(n_features)[None]

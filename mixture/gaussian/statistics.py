@@ -56,9 +56,14 @@ class GaussianStatistics(Statistics):
         """
         weights = weights.astype(X.dtype, copy=False)
         weight = weights.sum(axis=0, dtype=np.float64)
-        sums = (weights.T @ X).astype(np.float64)
+        # Sum rows relative to the chunk's first row, so neither the means nor the scatter
+        # ever add up numbers carrying the data's offset from the origin.
+        reference = X[0].astype(np.float64)
+        shifted = X - X[0]
+        sums = (weights.T @ shifted).astype(np.float64)
         mean = np.divide(sums, weight[:, None], out=np.zeros_like(sums), where=weight[:, None] > 0)
-        scatter = structure.scatter(X, weights, mean)
+        scatter = structure.scatter(shifted, weights, mean)
+        mean += reference
         return cls(weight, mean, scatter, structure)
 
     def __add__(self, other: Statistics) -> GaussianStatistics:
