@@ -30,12 +30,6 @@ from mixture import (
 from mixture.datasets import load_faithful
 
 
-def bic(result, X: np.ndarray) -> float:
-    """Bayesian information criterion of a fitted mixture on X (lower is better)."""
-    n_rows = X.shape[0]
-    return -2.0 * result.score(X) * n_rows + result.n_parameters * np.log(n_rows)
-
-
 def draw(result, X: np.ndarray, names: list[str], path: str) -> None:
     figure, axes = plt.subplots(figsize=(6, 4.5))
     labels = result.predict(X)
@@ -78,7 +72,7 @@ def main(path: str = "faithful.png") -> None:
         for n_components in range(1, 5):
             em = MixtureEM(GaussianFamily(n_components, structure), n_init=5, random_state=0)
             result = em.fit(X)
-            score = bic(result, X)
+            score = result.bic(X)
             print(
                 f"{structure.name:<10} {n_components:>2} {result.n_iter:>4} "
                 f"{result.lower_bound:>12.4f} {result.n_parameters:>6} {score:>9.2f}"

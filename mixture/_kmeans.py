@@ -30,8 +30,9 @@ def assign(
 ) -> tuple[np.ndarray, float]:
     """Nearest centre (Euclidean) of every row, and the weighted sum of squared distances.
 
-    Rows and centres are shifted by the centres' mean first, so data far from the origin does
-    not lose precision in ``|x|^2 - 2 x.c + |c|^2``.
+    Rows and centres are shifted by the centres' mean and divided by their spread first, so
+    data far from the origin does not lose precision in ``|x|^2 - 2 x.c + |c|^2`` and
+    extreme magnitudes do not underflow or overflow.
 
     Parameters
     ----------
@@ -44,13 +45,19 @@ def assign(
     labels : ndarray of shape (n_samples,)
     inertia : float
     """
-    reference = centres.mean(axis=0)
-    shifted_centres = (centres - reference).astype(X.dtype)
+    reference = centres.mean(axis=0).astype(X.dtype)
+    shifted_centres = centres - reference.astype(np.float64)
+    # Work in units of the centres' spread, so squares of very small or very large
+    # values neither underflow nor overflow.
+    scale = float(np.abs(shifted_centres).max())
+    scale = scale if 0.0 < scale < np.inf else 1.0
+    shifted_centres = (shifted_centres / scale).astype(X.dtype)
     centre_norms = np.einsum("kd,kd->k", shifted_centres, shifted_centres)
     labels = np.empty(X.shape[0], dtype=np.intp)
     inertia = 0.0
     for rows in row_slices(X.shape[0], CHUNK_ROWS):
-        chunk = X[rows] - reference.astype(X.dtype)
+        chunk = X[rows] - reference
+        chunk /= X.dtype.type(scale)
         distances = chunk @ shifted_centres.T
         distances *= -2.0
         distances += centre_norms
@@ -60,7 +67,8 @@ def assign(
         best = np.maximum(distances[np.arange(nearest.shape[0]), nearest], 0.0)
         weights = None if sample_weight is None else sample_weight[rows]
         inertia += float(np.dot(weights, best) if weights is not None else best.sum())
-    return labels, inertia
+    with np.errstate(over="ignore"):  # inertia of data near 1e200 is honestly infinite
+        return labels, float(np.float64(inertia) * np.float64(scale) ** 2)
 
 
 def _cluster_means(

@@ -48,13 +48,10 @@ def check_data(
         If ``X`` is not numeric, not 2-D, has too few rows, the wrong number of columns, or
         contains NaN or infinity.
     """
-    if isinstance(X, np.ndarray):
-        array = X
-    else:
-        try:
-            array = np.asarray(X)
-        except (ValueError, TypeError) as exc:  # ragged nested sequences
-            raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from None
+    try:
+        array = np.asarray(X)  # no copy for an ndarray; np.matrix becomes a plain array
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from None
     if array.dtype.kind in "OUSV":
         try:
             array = array.astype(np.float64)
@@ -114,7 +111,9 @@ def _count_finite(array: np.ndarray) -> int:
     )
 
 
-def check_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
+def check_sample_weight(
+    sample_weight: Any, n_rows: int, *, name: str = "sample_weight"
+) -> np.ndarray | None:
     """Validate per-row weights.
 
     Parameters
@@ -130,27 +129,28 @@ def check_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
     """
     if sample_weight is None:
         return None
-    weights = check_vector(sample_weight, name="sample_weight")
+    weights = check_vector(sample_weight, name=name)
     if weights.shape[0] != n_rows:
-        raise ValueError(
-            f"sample_weight has {weights.shape[0]} entries but the data has {n_rows} rows"
-        )
+        raise ValueError(f"{name} has {weights.shape[0]} entries but the data has {n_rows} rows")
     if (weights < 0).any():
         raise ValueError(
-            f"sample_weight must be non-negative; found {int((weights < 0).sum())} negative "
+            f"{name} must be non-negative; found {int((weights < 0).sum())} negative "
             f"value(s), e.g. {weights[weights < 0][0]!r} at row {int(np.argmax(weights < 0))}"
         )
-    if not weights.sum() > 0:
-        raise ValueError("sample_weight sums to 0; at least one row needs a positive weight")
+    total = weights.sum()
+    if not total > 0:
+        raise ValueError(f"{name} sums to 0; at least one row needs a positive weight")
+    if not np.isfinite(total):
+        raise ValueError(f"{name} sums to infinity; divide the weights by a common factor")
     return weights
 
 
 def check_vector(values: Any, *, name: str) -> np.ndarray:
-    """Validate a finite 1-D numeric vector and return it as float64."""
-    try:
-        vector = np.asarray(values, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise ValueError(f"{name} must contain only numbers") from None
+    """Validate a finite 1-D real vector and return it as float64."""
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must contain only real numbers; got dtype {raw.dtype}")
+    vector = raw.astype(np.float64)
     if vector.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got shape {vector.shape}")
     if not np.isfinite(vector).all():

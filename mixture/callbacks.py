@@ -13,7 +13,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mixture._validation import check_int, check_nonnegative_float
@@ -69,7 +69,10 @@ class Stop:
 
 
 class Callback:
-    """Base class: override any of the three hooks; all do nothing by default."""
+    """Base class: override any of the hooks; all do nothing by default."""
+
+    def on_fit_start(self) -> None:
+        """Called once when ``fit`` starts, before the first of its ``n_init`` runs."""
 
     def on_run_start(self, run: int) -> None:
         """Called before the first iteration of run ``run``."""
@@ -141,15 +144,17 @@ class StopWhen(Callback):
         self.converged = bool(converged)
         self.reason = reason
 
+    def __repr__(self) -> str:
+        return f"StopWhen({self.condition!r}, converged={self.converged}, reason={self.reason!r})"
+
     def on_iteration(self, state: IterationState) -> Stop | None:
         if self.condition(state):
             return Stop(converged=self.converged, reason=self.reason)
         return None
 
 
-@dataclass
 class History(Callback):
-    """Record every iteration of every run.
+    """Record every iteration of every run of the latest fit.
 
     Parameters
     ----------
@@ -160,12 +165,20 @@ class History(Callback):
     ----------
     records : list of dict
         One dict per iteration: ``run, iteration, log_likelihood, change, seconds`` (since
-        the run started) and, with ``keep_mixtures``, ``mixture``.
+        the run started) and, with ``keep_mixtures``, ``mixture``. Cleared when a new fit
+        starts.
     """
 
-    keep_mixtures: bool = False
-    records: list[dict[str, Any]] = field(default_factory=list)
-    _started: float = field(default=0.0, repr=False)
+    def __init__(self, keep_mixtures: bool = False) -> None:
+        self.keep_mixtures = bool(keep_mixtures)
+        self.records: list[dict[str, Any]] = []
+        self._started = 0.0
+
+    def __repr__(self) -> str:
+        return f"History(keep_mixtures={self.keep_mixtures}, {len(self.records)} records)"
+
+    def on_fit_start(self) -> None:
+        self.records = []
 
     def on_run_start(self, run: int) -> None:
         self._started = time.perf_counter()
@@ -183,7 +196,7 @@ class History(Callback):
         self.records.append(record)
 
     def log_likelihoods(self, run: int = 0) -> list[float]:
-        """Log-likelihood after each iteration of one run."""
+        """Mean log-likelihood per row at each iteration of one run (before its M-step)."""
         return [r["log_likelihood"] for r in self.records if r["run"] == run]
 
 
@@ -200,6 +213,9 @@ class Verbose(Callback):
         self.interval = check_int(interval, name="interval", minimum=1)
         self.stream = stream
         self._started = 0.0
+
+    def __repr__(self) -> str:
+        return f"Verbose(interval={self.interval})"
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream or sys.stdout)

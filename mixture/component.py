@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mixture._chunking import auto_chunk_size, row_slices
 from mixture._validation import check_data, check_sample_weight
 
 __all__ = ["Component", "Statistics"]
@@ -130,7 +131,8 @@ class Component(ABC):
         """
 
     def fit(self, X: Any, weights: Any = None) -> Component:
-        """Weighted maximum-likelihood fit: :meth:`statistics` followed by the M-step.
+        """Weighted maximum-likelihood fit: :meth:`statistics` of each row chunk, summed,
+        then the M-step.
 
         Parameters
         ----------
@@ -144,7 +146,12 @@ class Component(ABC):
             A new component of the same type and settings.
         """
         data = check_data(X, n_features=self.n_features)
-        row_weights = check_sample_weight(weights, data.shape[0])
+        row_weights = check_sample_weight(weights, data.shape[0], name="weights")
         if row_weights is None:
             row_weights = np.ones(data.shape[0])
-        return self.from_statistics(self.statistics(data, row_weights))
+        chunk_size = auto_chunk_size(1, data.shape[1], data.itemsize)
+        total = sum(
+            self.statistics(data[rows], row_weights[rows])
+            for rows in row_slices(data.shape[0], chunk_size)
+        )
+        return self.from_statistics(total)

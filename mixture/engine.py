@@ -31,7 +31,7 @@ from mixture.component import Component
 from mixture.exceptions import ConvergenceWarning, EmptyComponentWarning
 from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
-from mixture.model import Mixture, MixtureStatistics
+from mixture.model import Mixture, MixtureStatistics, weighted_statistics
 
 __all__ = ["MixtureEM", "MixtureResult"]
 
@@ -73,6 +73,13 @@ class MixtureResult(Mixture):
         self.stop_reason = stop_reason
         self.run = run
 
+    def __repr__(self) -> str:
+        return (
+            f"MixtureResult(weights={self.weights.round(4).tolist()}, {self.family!r}, "
+            f"converged={self.converged}, n_iter={self.n_iter}, "
+            f"lower_bound={self.lower_bound:.6g})"
+        )
+
     @property
     def n_iter(self) -> int:
         return int(self.log_likelihood_history.shape[0])
@@ -93,10 +100,15 @@ class MixtureEM:
         initializer decides the starting parameters; the model supplies the settings.
     initializer : Initializer, default KMeans()
         Starting point of each run (see :mod:`mixture.initializers`).
+    tol : float or None, default 1e-3
+        Convergence tolerance on the change of mean log-likelihood per row: adds the callback
+        ``Tolerance(tol)``. ``None`` leaves convergence to your callbacks.
+    max_iter : int, default 100
+        Iteration limit of each run: adds the callback ``MaxIterations(max_iter)``, so every
+        run ends.
     callbacks : sequence of Callback, optional
-        Called after every iteration; any may stop the run. Default:
-        ``[Tolerance(1e-3), MaxIterations(100)]`` (scikit-learn's defaults). Give your own
-        list to replace them, and include a stopping rule such as ``MaxIterations``.
+        Further callbacks (history, printing, your own stop conditions), called after the two
+        above on every iteration; any may stop the run.
     n_init : int, default 1
         Number of runs from different starting points; the best final log-likelihood wins.
     random_state : None, int or numpy.random.Generator
@@ -121,7 +133,9 @@ class MixtureEM:
         model: ComponentFamily | Sequence[Component],
         *,
         initializer: Initializer | None = None,
-        callbacks: Iterable[Callback] | None = None,
+        tol: float | None = 1e-3,
+        max_iter: int = 100,
+        callbacks: Iterable[Callback] = (),
         n_init: int = 1,
         random_state: Any = None,
         chunk_size: int | None = None,
@@ -132,12 +146,20 @@ class MixtureEM:
             raise ValueError(
                 f"initializer must be a mixture.initializers.Initializer; got {initializer!r}"
             )
-        self.callbacks: tuple[Callback, ...] = (
-            (Tolerance(1e-3), MaxIterations(100)) if callbacks is None else tuple(callbacks)
-        )
-        for callback in self.callbacks:
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+            raise ValueError(
+                f"callbacks must be a list of Callback objects; got {callbacks!r} "
+                "(wrap a single callback in a list)"
+            )
+        extra = tuple(callbacks)
+        for callback in extra:
             if not isinstance(callback, Callback):
                 raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
+        self.tol = tol
+        self.max_iter = max_iter
+        stopping = () if tol is None else (Tolerance(tol),)
+        #: Every callback of a run, in call order: Tolerance, MaxIterations, then yours.
+        self.callbacks: tuple[Callback, ...] = (*stopping, MaxIterations(max_iter), *extra)
         self.n_init = check_int(n_init, name="n_init", minimum=1)
         self.random_state = random_state
         self.chunk_size = (
@@ -147,6 +169,13 @@ class MixtureEM:
     @property
     def n_components(self) -> int:
         return self.family.n_components
+
+    def __repr__(self) -> str:
+        return (
+            f"MixtureEM({self.family!r}, initializer={self.initializer!r}, "
+            f"callbacks={list(self.callbacks)!r}, n_init={self.n_init}, "
+            f"random_state={self.random_state!r}, chunk_size={self.chunk_size!r})"
+        )
 
     # -- data -------------------------------------------------------------------------------
     def _check_inputs(self, X: Any, sample_weight: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -214,7 +243,7 @@ class MixtureEM:
                 f"component(s) {empty.tolist()} received zero responsibility; they keep their "
                 "previous parameters with weight 0. Consider fewer components.",
                 EmptyComponentWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
         return Mixture(component_weight / component_weight.sum(), new_family)
 
@@ -247,24 +276,20 @@ class MixtureEM:
         start = initializer.initialize(data, self.n_components, sample_weight=weights, rng=rng)
         if isinstance(start, Mixture):
             return self._checked_start(start, data.shape[1])
-        resp = np.asarray(start)
-        if resp.shape != (data.shape[0], self.n_components):
-            raise ValueError(
-                f"{initializer!r} returned responsibilities of shape {resp.shape}; expected "
-                f"{(data.shape[0], self.n_components)}"
-            )
-        component_weight = np.zeros(self.n_components)
-        family_statistics = None
+        assignment = _checked_assignment(start, data.shape[0], self.n_components, initializer)
+        total: MixtureStatistics | None = None
         for rows in row_slices(data.shape[0], self._chunk_size(data)):
-            chunk_resp = resp[rows].astype(data.dtype)
-            if weights is not None:
-                chunk_resp *= weights[rows, None]
-            component_weight += chunk_resp.sum(axis=0, dtype=np.float64)
-            chunk = self.family.statistics(data[rows], chunk_resp)
-            family_statistics = chunk if family_statistics is None else family_statistics + chunk
+            chunk_resp = _responsibilities_of(assignment, rows, self.n_components, data.dtype)
+            chunk = weighted_statistics(
+                self.family, data[rows], chunk_resp, None if weights is None else weights[rows]
+            )
+            total = chunk if total is None else total + chunk
+        assert total is not None
+        component_weight, family_statistics = total.component_weight, total.family
         return self._mixture_from(self.family, component_weight, family_statistics)
 
     def _checked_start(self, start: Mixture, n_features: int) -> Mixture:
+        """The start's parameters under this engine's model settings (e.g. reg_covar)."""
         if start.n_components != self.n_components:
             raise ValueError(
                 f"the starting mixture has {start.n_components} components; the model has "
@@ -274,7 +299,7 @@ class MixtureEM:
             raise ValueError(
                 f"the starting mixture has {start.n_features} features; the data has {n_features}"
             )
-        return start
+        return Mixture(start.weights, self.family.with_parameters_from(start.family))
 
     # -- the loop ---------------------------------------------------------------------------
     def run(
@@ -299,8 +324,6 @@ class MixtureEM:
             history.append(log_likelihood)
             state = IterationState(run, len(history), log_likelihood, change, mixture)
             stop = _combine([callback.on_iteration(state) for callback in self.callbacks])
-            if stop is None and not self.callbacks:
-                stop = Stop(converged=False, reason="no callbacks: one iteration")
         result = MixtureResult(
             mixture,
             log_likelihood_history=history,
@@ -343,6 +366,8 @@ class MixtureEM:
             n_runs = 1
         else:
             initializer, n_runs = self.initializer, self.n_init
+        for callback in self.callbacks:
+            callback.on_fit_start()
         best: MixtureResult | None = None
         for run in range(n_runs):
             start = self._initialize(data, weights, rng, initializer)
@@ -358,6 +383,40 @@ class MixtureEM:
                 stacklevel=2,
             )
         return best
+
+
+def _checked_assignment(
+    start: Any, n_rows: int, n_components: int, initializer: Initializer
+) -> np.ndarray:
+    """Validate an initializer's labels ``(n,)`` or responsibilities ``(n, K)``."""
+    assignment = np.asarray(start)
+    if assignment.shape == (n_rows,) and assignment.dtype.kind in "iu":
+        if assignment.min() < 0 or assignment.max() >= n_components:
+            raise ValueError(f"{initializer!r} returned labels outside 0..{n_components - 1}")
+        return assignment
+    if assignment.shape != (n_rows, n_components) or assignment.dtype.kind != "f":
+        raise ValueError(
+            f"{initializer!r} returned an array of shape {assignment.shape} and dtype "
+            f"{assignment.dtype}; expected integer labels of shape ({n_rows},) or "
+            f"responsibilities of shape ({n_rows}, {n_components})"
+        )
+    if not np.isfinite(assignment).all() or (assignment < 0).any():
+        raise ValueError(f"{initializer!r} returned non-finite or negative responsibilities")
+    if not np.allclose(assignment.sum(axis=1), 1.0, rtol=0.0, atol=1e-6):
+        raise ValueError(f"{initializer!r} returned responsibilities whose rows do not sum to 1")
+    return assignment
+
+
+def _responsibilities_of(
+    assignment: np.ndarray, rows: slice, n_components: int, dtype: np.dtype
+) -> np.ndarray:
+    """Responsibilities of a chunk, from labels (one-hot, built per chunk) or a matrix."""
+    if assignment.ndim == 1:
+        labels = assignment[rows]
+        resp = np.zeros((labels.shape[0], n_components), dtype=dtype)
+        resp[np.arange(labels.shape[0]), labels] = 1.0
+        return resp
+    return assignment[rows].astype(dtype)
 
 
 def _combine(stops: list[Stop | None]) -> Stop | None:

@@ -106,6 +106,20 @@ class ComponentFamily(ABC):
     def components(self) -> tuple[Component, ...]:
         """The K components as individual :class:`~mixture.Component` objects."""
 
+    def with_parameters_from(self, other: ComponentFamily) -> ComponentFamily:
+        """This family's settings with ``other``'s parameters (for warm starts).
+
+        Raises ``ValueError`` when ``other`` is a different kind of model. The default
+        accepts a family of the same type and size and returns it unchanged; families whose
+        settings live outside the parameters (such as ``reg_covar``) override this.
+        """
+        if type(other) is not type(self) or other.n_components != self.n_components:
+            raise ValueError(
+                f"cannot start a {type(self).__name__} with {self.n_components} components "
+                f"from a {type(other).__name__} with {other.n_components}"
+            )
+        return other
+
 
 @dataclass(frozen=True)
 class StatisticsList(Statistics):

@@ -1,9 +1,11 @@
 """Initializers: how an EM run gets its starting point.
 
-An initializer returns either initial responsibilities, an ``(n_samples, n_components)``
-array whose rows sum to 1, or a ready :class:`~mixture.Mixture`. The engine turns
-responsibilities into parameters with one M-step of the component family, so the same code
-initialises every family, including lists of different component types.
+An initializer returns one of: integer labels of shape ``(n_samples,)`` (a hard partition),
+responsibilities of shape ``(n_samples, n_components)`` whose rows sum to 1, or a ready
+:class:`~mixture.Mixture`. The engine turns labels or responsibilities into parameters with
+one M-step of the component family, so the same code initialises every family, including
+lists of different component types. Labels cost n integers where a one-hot matrix would cost
+n x K floats.
 
 To write your own, subclass :class:`Initializer` and implement :meth:`Initializer.initialize`.
 """
@@ -55,8 +57,8 @@ class Initializer(ABC):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components), or Mixture
-            Responsibilities (rows summing to 1), or initial parameters.
+        ndarray of shape (n_samples,), ndarray of shape (n_samples, n_components), or Mixture
+            Integer labels, responsibilities (rows summing to 1), or initial parameters.
         """
 
     def __repr__(self) -> str:
@@ -67,34 +69,27 @@ def _sklearn_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(np.iinfo(np.int32).max))
 
 
-def one_hot(labels: np.ndarray, n_components: int, dtype: np.dtype) -> np.ndarray:
-    """Hard responsibilities, shape ``(n_samples, n_components)``, from integer labels."""
-    resp = np.zeros((labels.shape[0], n_components), dtype=dtype)
-    resp[np.arange(labels.shape[0]), labels] = 1.0
-    return resp
-
-
-def nearest_centre_responsibilities(
+def nearest_centre_labels(
     X: np.ndarray, centres: np.ndarray, seed_rows: np.ndarray | None = None
 ) -> np.ndarray:
-    """One-hot responsibilities assigning each row to its nearest centre (Euclidean).
+    """Label each row with its nearest centre (Euclidean).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     centres : ndarray of shape (n_components, n_features)
     seed_rows : ndarray of shape (n_components,), optional
-        Row indices the centres were taken from; row ``seed_rows[k]`` is assigned to ``k``
+        Row indices the centres were taken from; row ``seed_rows[k]`` is labelled ``k``
         even when an identical row is another centre, so no component starts empty.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_components)
+    ndarray of shape (n_samples,)
     """
     labels, _ = assign(X, centres)
     if seed_rows is not None:
         labels[seed_rows] = np.arange(centres.shape[0])
-    return one_hot(labels, centres.shape[0], X.dtype)
+    return labels
 
 
 class RandomResponsibilities(Initializer):
@@ -142,7 +137,7 @@ class RandomRows(Initializer):
         if sample_weight is not None:
             probabilities = sample_weight[candidates] / sample_weight[candidates].sum()
         seeds = rng.choice(candidates, size=n_components, replace=False, p=probabilities)
-        return nearest_centre_responsibilities(X, X[seeds], seeds)
+        return nearest_centre_labels(X, X[seeds], seeds)
 
 
 class KMeansPlusPlus(Initializer):
@@ -164,17 +159,17 @@ class KMeansPlusPlus(Initializer):
         centres, seeds = kmeans_plusplus(
             X, n_components, sample_weight=sample_weight, random_state=_sklearn_seed(rng)
         )
-        return nearest_centre_responsibilities(X, centres, seeds)
+        return nearest_centre_labels(X, centres, seeds)
 
 
 class KMeans(Initializer):
-    """Hard responsibilities from k-means clustering: k-means++ seeds, then Lloyd's iterations.
+    """Hard partition from k-means clustering: k-means++ seeds, then Lloyd's iterations.
 
     The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
     The seeds come from :func:`sklearn.cluster.kmeans_plusplus`; Lloyd's iterations run
     chunk by chunk without copying the data (scikit-learn's ``KMeans`` copies it to centre
-    it), so memory stays O(chunk) and memory-mapped data stays on disk. Rows are weighted by
-    ``sample_weight``.
+    it), so memory-mapped data stays on disk. Memory: the seeding holds a few arrays of
+    n_samples floats, Lloyd's iterations O(chunk). Rows are weighted by ``sample_weight``.
 
     Parameters
     ----------
@@ -212,7 +207,7 @@ class KMeans(Initializer):
             partition = lloyd(X, seeds, sample_weight, max_iter=self.max_iter, tol=self.tol)
             if best is None or partition.inertia < best.inertia:
                 best = partition
-        return one_hot(best.labels, n_components, X.dtype)
+        return best.labels
 
 
 class GivenResponsibilities(Initializer):

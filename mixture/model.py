@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from mixture._chunking import auto_chunk_size, row_slices
-from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
+from mixture._validation import (
+    check_data,
+    check_int,
+    check_random_state,
+    check_sample_weight,
+    check_vector,
+)
 from mixture.component import Component, Statistics
 from mixture.exceptions import DegenerateComponentError
 from mixture.family import ComponentFamily, as_family
@@ -47,6 +53,11 @@ class MixtureStatistics:
             self.total_weight + other.total_weight,
         )
 
+    def __radd__(self, other: Any) -> MixtureStatistics:
+        if isinstance(other, int) and other == 0:  # sum() starts from 0
+            return self
+        return NotImplemented
+
     def scale(self, factor: float) -> MixtureStatistics:
         """Statistics with every row weight multiplied by ``factor``."""
         return MixtureStatistics(
@@ -62,6 +73,77 @@ class MixtureStatistics:
         return self.log_likelihood / self.total_weight
 
 
+def weighted_statistics(
+    family: ComponentFamily,
+    X: np.ndarray,
+    resp: np.ndarray,
+    sample_weight: np.ndarray | None,
+    log_density: np.ndarray | None = None,
+) -> MixtureStatistics:
+    """Reduce one chunk's responsibilities to its :class:`MixtureStatistics`.
+
+    Parameters
+    ----------
+    family : ComponentFamily
+    X : ndarray of shape (n_samples, n_features)
+    resp : ndarray of shape (n_samples, n_components)
+        Responsibilities; multiplied in place by ``sample_weight``.
+    sample_weight : ndarray of shape (n_samples,) or None
+    log_density : ndarray of shape (n_samples,), optional
+        ``log p(x)`` of each row under the current mixture; without it (at initialisation,
+        before there is a mixture) the log-likelihood is recorded as 0.
+    """
+    if sample_weight is None:
+        total_weight = float(X.shape[0])
+        log_likelihood = 0.0 if log_density is None else float(log_density.sum(dtype=np.float64))
+    else:
+        total_weight = float(sample_weight.sum())
+        log_likelihood = (
+            0.0
+            if log_density is None
+            else float(np.dot(sample_weight, log_density.astype(np.float64)))
+        )
+        resp *= sample_weight[:, None].astype(resp.dtype)
+    return MixtureStatistics(
+        resp.sum(axis=0, dtype=np.float64),
+        family.statistics(X, resp),
+        log_likelihood,
+        total_weight,
+    )
+
+
+def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
+    """Row maxima of ``log w_k + log p_k(x)``, raising if a row has no finite value.
+
+    Parameters
+    ----------
+    log_joint : ndarray of shape (n_samples, n_components)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    top = log_joint.max(axis=1)
+    if not np.isfinite(top).all():
+        row = int(np.flatnonzero(~np.isfinite(top))[0])
+        if np.isnan(top[row]):
+            raise DegenerateComponentError(
+                f"the log-density of row {row} is NaN; its values may be too large to square "
+                "in floating point: rescale the data"
+            )
+        if top[row] > 0:
+            raise DegenerateComponentError(
+                f"row {row} has infinite density under a component (a degenerate component); "
+                "increase reg_covar"
+            )
+        raise ValueError(
+            f"row {row} has zero density under every component (log-density -inf): it lies "
+            "outside every component's support, or its values are so extreme that the "
+            "density underflows (then rescale the data)"
+        )
+    return top
+
+
 def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
     """Turn ``log w_k + log p_k(x)`` into responsibilities in place; return ``log p(x)``.
 
@@ -75,20 +157,7 @@ def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
     ndarray of shape (n_samples,)
         ``log p(x) = logsumexp_k(log_joint)``.
     """
-    top = log_joint.max(axis=1)
-    if not np.isfinite(top).all():
-        row = int(np.flatnonzero(~np.isfinite(top))[0])
-        if np.isnan(top[row]):
-            raise DegenerateComponentError(f"the log-density of row {row} is NaN")
-        if top[row] > 0:
-            raise DegenerateComponentError(
-                f"row {row} has infinite density under a component (a degenerate component); "
-                "increase reg_covar"
-            )
-        raise ValueError(
-            f"row {row} has zero probability under every component (log-density -inf); "
-            "check that the data lie in the components' support"
-        )
+    top = checked_row_maxima(log_joint)
     log_joint -= top[:, None]
     np.exp(log_joint, out=log_joint)
     total = log_joint.sum(axis=1)
@@ -116,14 +185,14 @@ class Mixture:
         family = as_family(family)
         if not family.is_fitted:
             raise ValueError("a Mixture needs a fitted family (with parameters)")
-        weights = np.array(weights, dtype=np.float64)
+        weights = check_vector(weights, name="weights")
         if weights.shape != (family.n_components,):
             raise ValueError(
                 f"weights must have shape ({family.n_components},) to match the components; "
                 f"got {weights.shape}"
             )
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise ValueError("weights must be finite and non-negative")
+        if (weights < 0).any():
+            raise ValueError("weights must be non-negative")
         if abs(weights.sum() - 1.0) > 1e-6:
             raise ValueError(f"weights must sum to 1; they sum to {weights.sum()!r}")
         self._weights = weights / weights.sum()
@@ -173,19 +242,7 @@ class Mixture:
         """E-step on validated rows: responsibilities, then their sufficient statistics."""
         resp = self.log_joint(X)
         log_density = responsibilities_in_place(resp)
-        if sample_weight is None:
-            log_likelihood = float(log_density.sum(dtype=np.float64))
-            total_weight = float(X.shape[0])
-        else:
-            log_likelihood = float(np.dot(sample_weight, log_density.astype(np.float64)))
-            total_weight = float(sample_weight.sum())
-            resp *= sample_weight[:, None].astype(resp.dtype)
-        return MixtureStatistics(
-            resp.sum(axis=0, dtype=np.float64),
-            self._family.statistics(X, resp),
-            log_likelihood,
-            total_weight,
-        )
+        return weighted_statistics(self._family, X, resp, sample_weight, log_density)
 
     # -- public, chunked --------------------------------------------------------------------
     def _rows(self, X: Any, chunk_size: int | None) -> tuple[np.ndarray, int]:
@@ -234,17 +291,45 @@ class Mixture:
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty(data.shape[0], dtype=np.intp)
         for rows in row_slices(data.shape[0], chunk_size):
-            out[rows] = self.log_joint(data[rows]).argmax(axis=1)
+            joint = self.log_joint(data[rows])
+            checked_row_maxima(joint)
+            out[rows] = joint.argmax(axis=1)
         return out
 
     def score(self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None) -> float:
         """Weighted mean log-likelihood per row."""
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
-        log_density = self.score_samples(data, chunk_size=chunk_size).astype(np.float64)
-        if weights is None:
-            return float(log_density.mean())
-        return float(np.dot(weights, log_density) / weights.sum())
+        total = 0.0
+        for rows in row_slices(data.shape[0], chunk_size):
+            log_density = responsibilities_in_place(self.log_joint(data[rows]))
+            chunk_weights = None if weights is None else weights[rows]
+            total += float(
+                log_density.sum(dtype=np.float64)
+                if chunk_weights is None
+                else np.dot(chunk_weights, log_density.astype(np.float64))
+            )
+        return total / (data.shape[0] if weights is None else float(weights.sum()))
+
+    def bic(self, X: Any, sample_weight: Any = None) -> float:
+        """Bayesian information criterion ``-2 log L + p log n`` on ``X`` (lower is better).
+
+        ``n`` is the number of rows (the summed weight when ``sample_weight`` is given).
+        """
+        mean_log_likelihood = self.score(X, sample_weight)
+        n_rows = self._effective_rows(X, sample_weight)
+        return -2.0 * mean_log_likelihood * n_rows + self.n_parameters * float(np.log(n_rows))
+
+    def aic(self, X: Any, sample_weight: Any = None) -> float:
+        """Akaike information criterion ``-2 log L + 2 p`` on ``X`` (lower is better)."""
+        mean_log_likelihood = self.score(X, sample_weight)
+        n_rows = self._effective_rows(X, sample_weight)
+        return -2.0 * mean_log_likelihood * n_rows + 2.0 * self.n_parameters
+
+    def _effective_rows(self, X: Any, sample_weight: Any) -> float:
+        if sample_weight is None:
+            return float(np.shape(X)[0])
+        return float(np.sum(sample_weight))
 
     def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw rows from the mixture.

@@ -712,7 +712,7 @@ def test_gaussian_fit_rejects_bad_data():
         gaussian.fit(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="NaN"):
         gaussian.fit(np.array([[0.0, np.nan], [1.0, 1.0]]))
-    with pytest.raises(ValueError, match="sample_weight"):
+    with pytest.raises(ValueError, match="weights must be non-negative"):
         gaussian.fit(np.ones((3, 2)), weights=[1.0, -1.0, 1.0])
 
 

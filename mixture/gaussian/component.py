@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from mixture._validation import check_data, check_vector
 from mixture.component import Component, Statistics
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance, TiedCovariance
 from mixture.gaussian.family import GaussianFamily
@@ -101,11 +102,18 @@ class Gaussian(Component):
     def n_features(self) -> int:
         return int(self._family.n_features)
 
-    def log_density(self, X: np.ndarray) -> np.ndarray:
-        return self._family.log_density(X)[:, 0]
+    def log_density(self, X: Any) -> np.ndarray:
+        data = check_data(X, n_features=self.n_features)
+        return self._family.log_density(data)[:, 0]
 
-    def statistics(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
-        return self._family.statistics(X, np.asarray(weights)[:, None])
+    def statistics(self, X: Any, weights: Any) -> Statistics:
+        data = check_data(X, n_features=self.n_features, min_rows=0)
+        row_weights = check_vector(weights, name="weights")
+        if row_weights.shape != (data.shape[0],) or (row_weights < 0).any():
+            raise ValueError(
+                f"weights must be {data.shape[0]} non-negative numbers, one per row of X"
+            )
+        return self._family.statistics(data, row_weights[:, None])
 
     def from_statistics(self, statistics: Statistics) -> Gaussian:
         return Gaussian._of_family(self._family.m_step(statistics))

@@ -84,7 +84,7 @@ def _check_symmetric_positive(matrices: np.ndarray, what: str) -> None:
 class CovarianceStructure(ABC):
     """How the covariance matrices of K Gaussian components are parameterised."""
 
-    #: Name used by the scikit-learn style facade (``covariance_type``).
+    #: Short label, as scikit-learn spells the covariance type (for display).
     name: str = ""
 
     def __repr__(self) -> str:
@@ -132,6 +132,10 @@ class CovarianceStructure(ABC):
         """Stack single-component covariances (as from :meth:`component_covariance`)."""
 
     @abstractmethod
+    def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        """Smallest variance in any direction, per component, shape ``(K,)``."""
+
+    @abstractmethod
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         """Dense ``(K, D, D)`` covariance matrices, for display and sampling."""
 
@@ -159,6 +163,10 @@ class CovarianceStructure(ABC):
         Full: ``S_k = sum_i w_ik (x_i - m_k)(x_i - m_k)^T``; the other structures keep the
         part of it they need (diagonal, trace, or the sum over components).
         """
+
+    def scatter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        """Shape of the scatter statistic (that of the covariances)."""
+        return self.covariance_shape(n_components, n_features)
 
     @abstractmethod
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -210,6 +218,9 @@ class FullCovariance(CovarianceStructure):
 
     def stack(self, covariances: list[np.ndarray]) -> np.ndarray:
         return np.stack(covariances)
+
+    def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        return np.linalg.eigvalsh(covariances)[:, 0]
 
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return covariances
@@ -276,6 +287,9 @@ class TiedCovariance(CovarianceStructure):
             raise ValueError("tied covariance needs the same matrix for every component")
         return first
 
+    def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        return np.full(n_components, np.linalg.eigvalsh(covariances)[0])
+
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return covariances[None]
 
@@ -341,6 +355,9 @@ class DiagonalCovariance(CovarianceStructure):
     def stack(self, covariances: list[np.ndarray]) -> np.ndarray:
         return np.stack(covariances)
 
+    def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        return covariances.min(axis=1)
+
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return np.stack([np.diag(variances) for variances in covariances])
 
@@ -403,6 +420,9 @@ class SphericalCovariance(CovarianceStructure):
                     f"array of shape {value.shape}"
                 )
         return np.array([float(value.reshape(())) for value in values])
+
+    def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
+        return covariances
 
     def full_matrices(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return covariances[:, None, None] * np.eye(n_features)[None]

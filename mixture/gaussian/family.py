@@ -19,6 +19,28 @@ __all__ = ["GaussianFamily"]
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
+def _check_resolvable(
+    means: np.ndarray, covariances: np.ndarray, structure: CovarianceStructure
+) -> None:
+    """Raise if a covariance overflowed or shrank below the floating-point resolution of
+    its mean (a component collapsed onto a point, where densities become meaningless)."""
+    if not np.isfinite(covariances).all():
+        raise DegenerateComponentError(
+            "a component's covariance overflowed to infinity: the data's values are too large "
+            "to square in floating point; rescale the data"
+        )
+    smallest = structure.smallest_variances(covariances, means.shape[0])
+    resolution = (16 * np.finfo(np.float64).eps * np.abs(means).max(axis=1)) ** 2
+    collapsed = np.flatnonzero(smallest <= resolution)
+    if collapsed.size:
+        k = int(collapsed[0])
+        raise DegenerateComponentError(
+            f"component {k} collapsed: its smallest variance ({smallest[k]:.3g}) is below the "
+            "floating-point resolution of its mean. Increase reg_covar, use fewer components, "
+            "or remove duplicated rows and constant features"
+        )
+
+
 class GaussianFamily(ComponentFamily):
     """K multivariate Gaussian components sharing a covariance structure.
 
@@ -108,6 +130,21 @@ class GaussianFamily(ComponentFamily):
         fitted._set_parameters(means, covariances)
         return fitted
 
+    def with_parameters_from(self, other: ComponentFamily) -> GaussianFamily:
+        """``other``'s means and covariances with this family's structure and reg_covar."""
+        if not isinstance(other, GaussianFamily) or other.structure != self._structure:
+            raise ValueError(
+                f"cannot start a GaussianFamily with {self._structure!r} from {other!r}; "
+                "the covariance structures must match"
+            )
+        if other.n_components != self._n_components:
+            raise ValueError(
+                f"cannot start a GaussianFamily with {self._n_components} components from one "
+                f"with {other.n_components}"
+            )
+        other._fitted()
+        return self._with_parameters(other._means, other._covariances)
+
     def __repr__(self) -> str:
         state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
         return (
@@ -163,8 +200,11 @@ class GaussianFamily(ComponentFamily):
     def log_density(self, X: np.ndarray) -> np.ndarray:
         self._fitted()
         dtype = X.dtype
-        shifted = X - self._reference.astype(dtype)
-        means = (self._means - self._reference).astype(dtype)
+        # Round the reference to the data's dtype once and shift rows and means by that same
+        # point, so float32 rows far from the origin are not displaced from the means.
+        reference = self._reference.astype(dtype)
+        shifted = X - reference
+        means = (self._means - reference.astype(np.float64)).astype(dtype)
         factors = self._precisions_cholesky.astype(dtype, copy=False)
         out = self._structure.mahalanobis(shifted, means, factors)
         out += X.shape[1] * _LOG_2PI
@@ -195,6 +235,7 @@ class GaussianFamily(ComponentFamily):
         if empty.any():
             means = np.where(empty[:, None], self._means, means)
             covariances = self._structure.keep_where(covariances, self._covariances, empty)
+        _check_resolvable(means, covariances, self._structure)
         return self._with_parameters(means, covariances)
 
     @property

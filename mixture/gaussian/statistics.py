@@ -31,7 +31,7 @@ class GaussianStatistics(Statistics):
     weight : ndarray of shape (n_components,)
         Summed row weight of each component.
     mean : ndarray of shape (n_components, n_features)
-        Weighted mean of each component's rows (0 where the weight is 0).
+        Weighted mean of each component's rows (meaningless where the weight is 0).
     scatter : ndarray
         Centred scatter in the structure's shape (see :mod:`mixture.gaussian.covariance`).
     structure : CovarianceStructure
@@ -56,6 +56,14 @@ class GaussianStatistics(Statistics):
         """
         weights = weights.astype(X.dtype, copy=False)
         weight = weights.sum(axis=0, dtype=np.float64)
+        if X.shape[0] == 0:  # the identity of +
+            n_components, n_features = weights.shape[1], X.shape[1]
+            return cls(
+                weight,
+                np.zeros((n_components, n_features)),
+                np.zeros(structure.scatter_shape(n_components, n_features)),
+                structure,
+            )
         # Sum rows relative to the chunk's first row, so neither the means nor the scatter
         # ever add up numbers carrying the data's offset from the origin.
         reference = X[0].astype(np.float64)
@@ -69,6 +77,11 @@ class GaussianStatistics(Statistics):
     def __add__(self, other: Statistics) -> GaussianStatistics:
         if not isinstance(other, GaussianStatistics):
             return NotImplemented
+        if other.structure != self.structure or other.mean.shape != self.mean.shape:
+            raise ValueError(
+                f"cannot add statistics of {other.structure!r} with shape {other.mean.shape} to "
+                f"statistics of {self.structure!r} with shape {self.mean.shape}"
+            )
         total = self.weight + other.weight
         share = np.divide(other.weight, total, out=np.zeros_like(total), where=total > 0)
         delta = other.mean - self.mean
