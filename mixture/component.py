@@ -130,6 +130,20 @@ class Component(ABC):
         ndarray of shape (n_samples, n_features)
         """
 
+    def with_parameters_from(self, other: Component) -> Component:
+        """This component's settings with ``other``'s parameters (for warm starts).
+
+        The default accepts a component of the same type and returns it unchanged; override
+        it when settings (such as regularisation) are not parameters. Raises ``ValueError``
+        for a component of another kind.
+        """
+        if type(other) is not type(self) or other.n_features != self.n_features:
+            raise ValueError(
+                f"cannot start a {type(self).__name__} with {self.n_features} features from "
+                f"{other!r}"
+            )
+        return other
+
     def fit(self, X: Any, weights: Any = None) -> Component:
         """Weighted maximum-likelihood fit: :meth:`statistics` of each row chunk, summed,
         then the M-step.

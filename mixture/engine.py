@@ -46,7 +46,9 @@ class MixtureResult(Mixture):
     ----------
     log_likelihood_history : ndarray of shape (n_iter,)
         Mean log-likelihood per row at each iteration, of the parameters before that
-        iteration's M-step. Never decreases (EM's monotonicity), up to round-off.
+        iteration's M-step. With ``reg_covar = 0`` it never decreases (EM's monotonicity) up
+        to round-off; ``reg_covar > 0`` makes the M-step slightly off the exact maximiser, and
+        the log-likelihood may then dip by an amount of second order in ``reg_covar``.
     lower_bound : float
         The last entry of the history (scikit-learn's ``lower_bound_``).
     converged : bool

@@ -199,6 +199,17 @@ class ComponentList(ComponentFamily):
             for component, stats in zip(self._components, statistics.items, strict=True)
         )
 
+    def with_parameters_from(self, other: ComponentFamily) -> ComponentList:
+        """Each component's settings with the matching component's parameters of ``other``."""
+        if not isinstance(other, ComponentList) or other.n_components != self.n_components:
+            raise ValueError(
+                f"cannot start a ComponentList of {self.n_components} components from {other!r}"
+            )
+        return ComponentList(
+            mine.with_parameters_from(theirs)
+            for mine, theirs in zip(self._components, other.components, strict=True)
+        )
+
     @property
     def n_parameters(self) -> int:
         return sum(component.n_parameters for component in self._components)

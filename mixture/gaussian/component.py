@@ -75,6 +75,12 @@ class Gaussian(Component):
             f"structure={self.structure!r})"
         )
 
+    def with_parameters_from(self, other: Component) -> Gaussian:
+        """``other``'s mean and covariance with this Gaussian's structure and reg_covar."""
+        if not isinstance(other, Gaussian):
+            raise ValueError(f"cannot start a Gaussian from {other!r}")
+        return Gaussian._of_family(self._family.with_parameters_from(other._family))
+
     @property
     def mean(self) -> np.ndarray:
         """ndarray of shape (n_features,)."""
