@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from mixture import FullCovariance, GaussianFamily, MaxIterations, MixtureEM
+from mixture import FullCovariance, GaussianFamily, MixtureEM
 
 MB = 1024**2
 
@@ -30,7 +30,8 @@ def main(n_rows: int = 1_000_000, n_features: int = 8, n_components: int = 3) ->
 
     em = MixtureEM(
         GaussianFamily(n_components, FullCovariance()),
-        callbacks=[MaxIterations(20)],
+        tol=None,
+        max_iter=20,
         random_state=0,
     )
     tracemalloc.start()

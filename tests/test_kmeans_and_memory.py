@@ -11,7 +11,7 @@ from _helpers import blobs
 from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.cluster import kmeans_plusplus
 
-from mixture import FullCovariance, GaussianFamily, KMeans, MaxIterations, MixtureEM
+from mixture import FullCovariance, GaussianFamily, KMeans, MixtureEM
 from mixture._kmeans import lloyd
 
 
@@ -46,7 +46,8 @@ def test_fit_memory_does_not_grow_with_rows_times_components_times_features() ->
     X = blobs(0, n_rows, n_features, n_components)
     em = MixtureEM(
         GaussianFamily(n_components, FullCovariance()),
-        callbacks=[MaxIterations(3)],
+        tol=None,
+        max_iter=3,
         random_state=0,
     )
     tracemalloc.start()
