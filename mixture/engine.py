@@ -312,8 +312,15 @@ class MixtureEM:
         return self._run(data, weights, self._checked_start(start, data.shape[1]), run)
 
     def _run(
-        self, data: np.ndarray, weights: np.ndarray | None, mixture: Mixture, run: int
+        self,
+        data: np.ndarray,
+        weights: np.ndarray | None,
+        mixture: Mixture,
+        run: int,
+        previous: float = -np.inf,
     ) -> MixtureResult:
+        """EM iterations until a callback stops; ``previous`` is the log-likelihood the first
+        change is measured from (a warm start's last value, else -inf)."""
         for callback in self.callbacks:
             callback.on_run_start(run)
         history: list[float] = []
@@ -321,7 +328,7 @@ class MixtureEM:
         while stop is None:
             statistics = self._e_step(data, mixture, weights)
             log_likelihood = statistics.mean_log_likelihood
-            change = log_likelihood - history[-1] if history else np.inf
+            change = log_likelihood - (history[-1] if history else previous)
             mixture = self.m_step(mixture, statistics)
             history.append(log_likelihood)
             state = IterationState(run, len(history), log_likelihood, change, mixture)
@@ -350,7 +357,9 @@ class MixtureEM:
             Non-negative row weights; an integer weight equals repeating the row.
         warm_start : Mixture, optional
             Start from these parameters (for example a previous result) instead of the
-            initializer; one run.
+            initializer; one run. When it is a :class:`MixtureResult`, the first iteration's
+            change is measured from its ``lower_bound`` (as scikit-learn does), so a run that
+            was already converged stops after one iteration.
 
         Returns
         -------
@@ -363,9 +372,12 @@ class MixtureEM:
         """
         data, weights = self._check_inputs(X, sample_weight)
         rng = check_random_state(self.random_state)
+        previous = -np.inf
         if warm_start is not None:
             initializer: Initializer = GivenParameters(warm_start)
             n_runs = 1
+            if isinstance(warm_start, MixtureResult):
+                previous = warm_start.lower_bound
         else:
             initializer, n_runs = self.initializer, self.n_init
         for callback in self.callbacks:
@@ -373,7 +385,7 @@ class MixtureEM:
         best: MixtureResult | None = None
         for run in range(n_runs):
             start = self._initialize(data, weights, rng, initializer)
-            result = self._run(data, weights, start, run)
+            result = self._run(data, weights, start, run, previous)
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
         assert best is not None

@@ -326,6 +326,28 @@ class Mixture:
         n_rows = self._effective_rows(X, sample_weight)
         return -2.0 * mean_log_likelihood * n_rows + 2.0 * self.n_parameters
 
+    def icl(self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None) -> float:
+        """Integrated completed likelihood (Biernacki, Celeux and Govaert 2000), lower is better.
+
+        ``ICL = BIC - 2 sum_i log r_i,k(i)``, where ``k(i)`` is the most probable component of
+        row ``i``: BIC penalised by how ambiguously the rows are classified (mclust reports
+        the same quantity with the opposite sign).
+        """
+        data, chunk_size = self._rows(X, chunk_size)
+        weights = check_sample_weight(sample_weight, data.shape[0])
+        log_likelihood = 0.0
+        classification = 0.0
+        for rows in row_slices(data.shape[0], chunk_size):
+            resp = self.log_joint(data[rows])
+            log_density = responsibilities_in_place(resp).astype(np.float64)
+            log_best = np.log(resp.max(axis=1).astype(np.float64))
+            chunk_weights = np.ones(log_density.shape[0]) if weights is None else weights[rows]
+            log_likelihood += float(np.dot(chunk_weights, log_density))
+            classification += float(np.dot(chunk_weights, log_best))
+        n_rows = float(data.shape[0] if weights is None else weights.sum())
+        bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
+        return bic - 2.0 * classification
+
     def _effective_rows(self, X: Any, sample_weight: Any) -> float:
         if sample_weight is None:
             return float(np.shape(X)[0])

@@ -66,3 +66,15 @@ def test_reprs_name_the_important_state() -> None:
     result = em.fit(X)
     assert "GaussianFamily" in repr(em) and "MaxIterations(max_iter=100)" in repr(em)
     assert f"n_iter={result.n_iter}" in repr(result) and "converged=True" in repr(result)
+
+
+def test_icl_is_bic_plus_twice_the_classification_entropy() -> None:
+    X = blobs(9, 500, 2, 3)
+    mixture = MixtureEM(GaussianFamily(3), random_state=0).fit(X)
+    resp = mixture.predict_proba(X)
+    expected = mixture.bic(X) - 2.0 * np.log(resp.max(axis=1)).sum()
+    assert mixture.icl(X, chunk_size=37) == pytest.approx(expected, rel=1e-12)
+    assert mixture.icl(X) >= mixture.bic(X)
+    counts = np.random.default_rng(2).integers(0, 3, size=X.shape[0])
+    repeated = np.repeat(X, counts, axis=0)
+    assert mixture.icl(X, counts) == pytest.approx(mixture.icl(repeated), rel=1e-12)
