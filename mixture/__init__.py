@@ -22,6 +22,7 @@ from mixture.callbacks import (
 )
 from mixture.component import Component, Statistics
 from mixture.engine import MixtureEM, MixtureResult
+from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
@@ -65,6 +66,7 @@ __all__ = [
     "FullCovariance",
     "Gaussian",
     "GaussianFamily",
+    "GaussianMixture",
     "GaussianStatistics",
     "GivenParameters",
     "GivenResponsibilities",

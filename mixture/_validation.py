@@ -139,7 +139,7 @@ def check_sample_weight(
         )
     total = weights.sum()
     if not total > 0:
-        raise ValueError(f"{name} sums to 0; at least one row needs a positive weight")
+        raise ValueError(f"{name} sums to zero; at least one row needs a positive weight")
     if not np.isfinite(total):
         raise ValueError(f"{name} sums to infinity; divide the weights by a common factor")
     return weights

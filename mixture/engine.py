@@ -88,6 +88,9 @@ class MixtureResult(Mixture):
 
     @property
     def lower_bound(self) -> float:
+        """Last log-likelihood of the history (``-inf`` if no iteration ran)."""
+        if not self.log_likelihood_history.size:
+            return -np.inf
         return float(self.log_likelihood_history[-1])
 
 

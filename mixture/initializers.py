@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from mixture._chunking import row_slices
 from mixture._kmeans import assign, lloyd
+from mixture._row_random import RowGroups, row_keys, uniforms
 from mixture._validation import check_int, check_nonnegative_float
 from mixture.model import Mixture
 
@@ -30,6 +32,8 @@ __all__ = [
     "RandomResponsibilities",
     "RandomRows",
 ]
+
+_DISTANCE_CHUNK_ROWS = 8192
 
 
 class Initializer(ABC):
@@ -65,37 +69,112 @@ class Initializer(ABC):
         return f"{type(self).__name__}()"
 
 
-def _sklearn_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(np.iinfo(np.int32).max))
+def _seed(rng: np.random.Generator) -> int:
+    """A 63-bit seed for content-keyed draws, taken from the engine's generator."""
+    return int(rng.integers(2**63 - 1))
 
 
-def nearest_centre_labels(
-    X: np.ndarray, centres: np.ndarray, seed_rows: np.ndarray | None = None
-) -> np.ndarray:
-    """Label each row with its nearest centre (Euclidean).
+def _groups_with_enough_rows(
+    X: np.ndarray, sample_weight: np.ndarray | None, n_components: int
+) -> RowGroups:
+    groups = RowGroups.of(X, sample_weight)
+    distinct = int((groups.weight > 0).sum())
+    if distinct < n_components:
+        raise ValueError(
+            f"X has {distinct} distinct row(s) with positive weight but {n_components} "
+            "components were requested; each needs its own starting row"
+        )
+    return groups
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    centres : ndarray of shape (n_components, n_features)
-    seed_rows : ndarray of shape (n_components,), optional
-        Row indices the centres were taken from; row ``seed_rows[k]`` is labelled ``k``
-        even when an identical row is another centre, so no component starts empty.
+
+def _largest_magnitude(X: np.ndarray) -> float:
+    """Largest absolute value in X (1 if X is all zeros), to measure distances in."""
+    largest = max(float(np.abs(X[rows]).max()) for rows in row_slices(X.shape[0], 65536))
+    return largest if largest > 0 else 1.0
+
+
+def _squared_distances(X: np.ndarray, centre: np.ndarray, scale: float) -> np.ndarray:
+    """Squared Euclidean distance of every row to one centre, in units of ``scale``.
+
+    Measuring in units of the data's magnitude keeps the squares of very small or very
+    large values from underflowing or overflowing.
 
     Returns
     -------
     ndarray of shape (n_samples,)
     """
-    labels, _ = assign(X, centres)
-    if seed_rows is not None:
-        labels[seed_rows] = np.arange(centres.shape[0])
-    return labels
+    out = np.empty(X.shape[0])
+    centre = centre.astype(X.dtype)
+    for rows in row_slices(X.shape[0], _DISTANCE_CHUNK_ROWS):
+        difference = X[rows] - centre
+        difference /= X.dtype.type(scale)
+        out[rows] = np.einsum("nd,nd->n", difference, difference)
+    return out
+
+
+def nearest_seed_labels(X: np.ndarray, groups: RowGroups, seed_groups: np.ndarray) -> np.ndarray:
+    """Label rows by their nearest seed row; every row equal to seed ``k`` gets label ``k``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    groups : RowGroups
+    seed_groups : ndarray of shape (n_components,)
+        The groups whose rows are the seeds.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    labels, _ = assign(X, X[groups.first_row[seed_groups]])
+    rank = np.full(groups.keys.shape[0], -1)
+    rank[seed_groups] = np.arange(seed_groups.shape[0])
+    forced = rank[groups.group_of_row]
+    return np.where(forced >= 0, forced, labels)
+
+
+def kmeans_plus_plus_seeds(
+    X: np.ndarray, groups: RowGroups, n_components: int, seed: int
+) -> np.ndarray:
+    """Greedy k-means++ (Arthur and Vassilvitskii 2007), drawing by row content.
+
+    Each new seed is the best, by the resulting weighted potential
+    ``sum_i w_i min_c |x_i - c|^2``, of ``2 + floor(log K)`` candidates drawn with
+    probability proportional to ``w_i D_i^2``.
+
+    Returns
+    -------
+    ndarray of shape (n_components,)
+        Seed groups, in the order drawn.
+    """
+    n_trials = 2 + int(np.log(n_components))
+    scale = _largest_magnitude(X)
+    chosen = [int(groups.race(groups.weight, seed, 0, 1)[0])]
+    closest = _squared_distances(X, X[groups.first_row[chosen[0]]], scale)
+    for step in range(1, n_components):
+        scores = groups.weight * closest[groups.first_row]
+        candidates = groups.race(scores, seed, step, n_trials)
+        candidates = candidates[scores[candidates] > 0]
+        best_potential, best = np.inf, None
+        for candidate in candidates:
+            candidate_row = X[groups.first_row[candidate]]
+            distances = np.minimum(closest, _squared_distances(X, candidate_row, scale))
+            # The potential summed over groups (sum_g W_g D_g^2) is the same for a row of
+            # weight 2 as for the row written twice.
+            potential = float(np.dot(groups.weight, distances[groups.first_row]))
+            if potential < best_potential:
+                best_potential, best = potential, (int(candidate), distances)
+        assert best is not None  # enough distinct rows was checked
+        chosen.append(best[0])
+        closest = best[1]
+    return np.array(chosen)
 
 
 class RandomResponsibilities(Initializer):
     """Uniform random responsibilities, normalised per row (scikit-learn's ``'random'``).
 
     Every component starts near the overall mean and covariance; EM then separates them.
+    The random numbers are keyed by row content, so equal rows get equal responsibilities.
     """
 
     def initialize(
@@ -106,22 +185,20 @@ class RandomResponsibilities(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        resp = rng.uniform(size=(X.shape[0], n_components)).astype(X.dtype, copy=False)
+        seed = _seed(rng)
+        keys = row_keys(X)
+        resp = np.empty((X.shape[0], n_components), dtype=X.dtype)
+        for k in range(n_components):
+            resp[:, k] = uniforms(keys, seed, k)
         resp /= resp.sum(axis=1, keepdims=True)
         return resp
 
 
-def _positive_rows(sample_weight: np.ndarray | None, n_rows: int) -> np.ndarray:
-    if sample_weight is None:
-        return np.arange(n_rows)
-    return np.flatnonzero(sample_weight > 0)
-
-
 class RandomRows(Initializer):
-    """Pick ``n_components`` distinct rows at random as centres; assign rows to the nearest.
+    """Pick ``n_components`` distinct rows at random as seeds; rows go to the nearest seed.
 
-    Rows are drawn with probability proportional to their sample weight. Each centre's own
-    row is assigned to its component, so no component starts empty.
+    Rows are drawn with probability proportional to their sample weight. Rows equal to a
+    seed are assigned to it, so no component starts empty.
     """
 
     def initialize(
@@ -132,19 +209,13 @@ class RandomRows(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        candidates = _positive_rows(sample_weight, X.shape[0])
-        probabilities = None
-        if sample_weight is not None:
-            probabilities = sample_weight[candidates] / sample_weight[candidates].sum()
-        seeds = rng.choice(candidates, size=n_components, replace=False, p=probabilities)
-        return nearest_centre_labels(X, X[seeds], seeds)
+        groups = _groups_with_enough_rows(X, sample_weight, n_components)
+        seeds = groups.race(groups.weight, _seed(rng), 0, n_components)
+        return nearest_seed_labels(X, groups, seeds)
 
 
 class KMeansPlusPlus(Initializer):
-    """k-means++ seeding (Arthur and Vassilvitskii 2007); rows go to the nearest seed.
-
-    Uses :func:`sklearn.cluster.kmeans_plusplus`, weighted by ``sample_weight``.
-    """
+    """Greedy k-means++ seeding, weighted by ``sample_weight``; rows go to the nearest seed."""
 
     def initialize(
         self,
@@ -154,22 +225,18 @@ class KMeansPlusPlus(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        from sklearn.cluster import kmeans_plusplus
-
-        centres, seeds = kmeans_plusplus(
-            X, n_components, sample_weight=sample_weight, random_state=_sklearn_seed(rng)
-        )
-        return nearest_centre_labels(X, centres, seeds)
+        groups = _groups_with_enough_rows(X, sample_weight, n_components)
+        seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
+        return nearest_seed_labels(X, groups, seeds)
 
 
 class KMeans(Initializer):
     """Hard partition from k-means clustering: k-means++ seeds, then Lloyd's iterations.
 
     The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
-    The seeds come from :func:`sklearn.cluster.kmeans_plusplus`; Lloyd's iterations run
-    chunk by chunk without copying the data (scikit-learn's ``KMeans`` copies it to centre
-    it), so memory-mapped data stays on disk. Memory: the seeding holds a few arrays of
-    n_samples floats, Lloyd's iterations O(chunk). Rows are weighted by ``sample_weight``.
+    Lloyd's iterations run chunk by chunk without copying the data (scikit-learn's
+    ``KMeans`` copies it to centre it), so memory-mapped data stays on disk; seeding holds a
+    few arrays of n_samples numbers. Rows are weighted by ``sample_weight``.
 
     Parameters
     ----------
@@ -197,14 +264,12 @@ class KMeans(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        from sklearn.cluster import kmeans_plusplus
-
+        groups = _groups_with_enough_rows(X, sample_weight, n_components)
         best = None
         for _ in range(self.n_init):
-            seeds, _ = kmeans_plusplus(
-                X, n_components, sample_weight=sample_weight, random_state=_sklearn_seed(rng)
-            )
-            partition = lloyd(X, seeds, sample_weight, max_iter=self.max_iter, tol=self.tol)
+            seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
+            centres = X[groups.first_row[seeds]].astype(np.float64)
+            partition = lloyd(X, centres, sample_weight, max_iter=self.max_iter, tol=self.tol)
             if best is None or partition.inertia < best.inertia:
                 best = partition
         return best.labels

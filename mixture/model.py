@@ -195,7 +195,10 @@ class Mixture:
             raise ValueError("weights must be non-negative")
         if abs(weights.sum() - 1.0) > 1e-6:
             raise ValueError(f"weights must sum to 1; they sum to {weights.sum()!r}")
-        self._weights = weights / weights.sum()
+        total = weights.sum()
+        # Renormalise only beyond round-off, so rebuilding a mixture never changes its weights.
+        normalised = abs(total - 1.0) <= 8 * np.finfo(np.float64).eps
+        self._weights = weights if normalised else weights / total
         self._family = family
         with np.errstate(divide="ignore"):
             self._log_weights = np.log(self._weights)

@@ -7,6 +7,10 @@ Choose with ``HYPOTHESIS_PROFILE=thorough pytest``.
 
 import os
 
+# scikit-learn's estimator checks include an array-API check that runs only when SciPy's
+# array API support is on; it must be set before SciPy is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import matplotlib
 from hypothesis import HealthCheck, settings
 

@@ -110,6 +110,14 @@ class CovarianceStructure(ABC):
         """Cholesky factors of the precisions; raises ``DegenerateComponentError``."""
 
     @abstractmethod
+    def precisions_from_cholesky(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        """Precisions ``U U^T`` (full, tied) or ``U^2`` (diagonal, spherical)."""
+
+    @abstractmethod
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        """Covariances from precisions in this structure's shape."""
+
+    @abstractmethod
     def half_log_det(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         """``log det(P_k) / 2`` for each component, shape ``(K,)``."""
 
@@ -206,6 +214,12 @@ class FullCovariance(CovarianceStructure):
             ]
         )
 
+    def precisions_from_cholesky(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        return precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
+
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(precisions)
+
     def half_log_det(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         diagonals = np.diagonal(precisions_cholesky, axis1=1, axis2=2)
         return np.log(diagonals).sum(axis=1)
@@ -267,6 +281,12 @@ class TiedCovariance(CovarianceStructure):
 
     def precisions_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         return _precision_cholesky_of(covariances, "the tied covariance")
+
+    def precisions_from_cholesky(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        return precisions_cholesky @ precisions_cholesky.T
+
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(precisions)
 
     def half_log_det(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return np.atleast_1d(np.log(np.diagonal(precisions_cholesky)).sum())
@@ -343,6 +363,12 @@ class DiagonalCovariance(CovarianceStructure):
             )
         return 1.0 / np.sqrt(covariances)
 
+    def precisions_from_cholesky(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        return precisions_cholesky**2
+
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        return 1.0 / precisions
+
     def half_log_det(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return np.log(precisions_cholesky).sum(axis=1)
 
@@ -401,6 +427,12 @@ class SphericalCovariance(CovarianceStructure):
                 f"component {k} has a non-positive variance; increase reg_covar"
             )
         return 1.0 / np.sqrt(covariances)
+
+    def precisions_from_cholesky(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        return precisions_cholesky**2
+
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        return 1.0 / precisions
 
     def half_log_det(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return n_features * np.log(precisions_cholesky)
