@@ -1,12 +1,12 @@
-"""Fit Gaussian mixtures to Old Faithful with the EM engine and plot the best one.
+"""Select a Gaussian mixture for Old Faithful by BIC and plot it.
 
 Run: python examples/faithful.py [output.png]
 
-For each covariance structure and 1 to 4 components it fits a mixture (to a tolerance of
-1e-6 in mean log-likelihood, best of 5 k-means starts), prints the final mean
-log-likelihood and the Bayesian information criterion BIC = -2 log L + p log n (lower is
-better), then draws the lowest-BIC model:
-rows coloured by most probable component, with 1, 2 and 3 sigma ellipses.
+Fits every covariance structure (full, tied, diagonal, spherical) with 1 to 9 components,
+prints the table of log-likelihoods and criteria (BIC = -2 log L + p log n, lower is
+better), then draws the lowest-BIC model: rows coloured by most probable component, with
+1, 2 and 3 sigma ellipses. The reference result is tied covariance with 3 components,
+BIC 2314.3.
 """
 
 from __future__ import annotations
@@ -20,14 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
 
-from mixture import (
-    DiagonalCovariance,
-    FullCovariance,
-    GaussianFamily,
-    MixtureEM,
-    SphericalCovariance,
-    TiedCovariance,
-)
+from mixture import select_model
 from mixture.datasets import load_faithful
 
 
@@ -62,41 +55,16 @@ def draw(result, X: np.ndarray, names: list[str], path: str) -> None:
 def main(path: str = "faithful.png") -> None:
     X, names = load_faithful()
     print(f"Old Faithful: {X.shape[0]} eruptions, columns {names}\n")
-    print(f"{'covariance':<10} {'K':>2} {'iter':>4} {'log-lik/row':>12} {'params':>6} {'BIC':>9}")
-    best = None
-    for structure in (
-        FullCovariance(),
-        TiedCovariance(),
-        DiagonalCovariance(),
-        SphericalCovariance(),
-    ):
-        for n_components in range(1, 5):
-            em = MixtureEM(
-                GaussianFamily(n_components, structure),
-                tol=1e-6,
-                max_iter=1000,
-                n_init=5,
-                random_state=0,
-            )
-            result = em.fit(X)
-            score = result.bic(X)
-            print(
-                f"{structure.name:<10} {n_components:>2} {result.n_iter:>4} "
-                f"{result.lower_bound:>12.4f} {result.n_parameters:>6} {score:>9.2f}"
-            )
-            if best is None or score < best[0]:
-                best = (score, structure, result)
-    score, structure, result = best
-    print(
-        f"\nlowest BIC: {structure.name} covariance, {result.n_components} components "
-        f"(BIC {score:.2f})"
-    )
-    for k, component in enumerate(result.components):
+    selection = select_model(X, n_components=range(1, 10), criterion="bic", random_state=0)
+    print(selection)
+    best = selection.best_model
+    print()
+    for k, component in enumerate(best.components):
         print(
-            f"  component {k}: weight {result.weights[k]:.3f}, "
+            f"component {k}: weight {best.weights[k]:.3f}, "
             f"mean {np.round(component.mean, 3).tolist()}"
         )
-    draw(result, X, names, path)
+    draw(best, X, names, path)
     print(f"\nplot written to {path}")
 
 

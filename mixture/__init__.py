@@ -50,11 +50,13 @@ from mixture.initializers import (
     RandomRows,
 )
 from mixture.model import Mixture, MixtureStatistics
+from mixture.selection import Candidate, ModelSelection, select_model
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Callback",
+    "Candidate",
     "Component",
     "ComponentFamily",
     "ComponentList",
@@ -80,6 +82,7 @@ __all__ = [
     "MixtureEM",
     "MixtureResult",
     "MixtureStatistics",
+    "ModelSelection",
     "NotFittedError",
     "RandomResponsibilities",
     "RandomRows",
@@ -94,4 +97,5 @@ __all__ = [
     "__version__",
     "callbacks",
     "initializers",
+    "select_model",
 ]

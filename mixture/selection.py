@@ -1,0 +1,301 @@
+"""Model selection: fit a grid of mixtures and rank them by BIC, AIC or ICL.
+
+All three criteria follow scikit-learn's sign convention, lower is better:
+
+    BIC = -2 log L + p log n
+    AIC = -2 log L + 2 p
+    ICL = BIC - 2 sum_i log r_i,k(i)      (k(i): the most probable component of row i)
+
+R's mclust reports BIC and ICL with the opposite sign (``2 log L - p log n``, higher is
+better): the same models win, and its numbers are ours negated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
+from mixture.engine import MixtureEM, MixtureResult
+from mixture.family import ComponentFamily
+from mixture.gaussian import (
+    CovarianceStructure,
+    DiagonalCovariance,
+    FullCovariance,
+    GaussianFamily,
+    SphericalCovariance,
+    TiedCovariance,
+)
+from mixture.initializers import Initializer
+
+__all__ = ["Candidate", "ModelSelection", "select_model"]
+
+CRITERIA = ("bic", "aic", "icl")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One fitted model of the grid and its scores.
+
+    Attributes
+    ----------
+    model : str
+        Label of the model family (for Gaussians, the covariance structure's name).
+    n_components : int
+    log_likelihood : float
+        Total (weighted) log-likelihood of the data under the fitted mixture.
+    n_parameters : int
+    bic, aic, icl : float
+        Information criteria (lower is better).
+    converged : bool
+    n_iter : int
+    result : MixtureResult
+        The fitted mixture.
+    """
+
+    model: str
+    n_components: int
+    log_likelihood: float
+    n_parameters: int
+    bic: float
+    aic: float
+    icl: float
+    converged: bool
+    n_iter: int
+    result: MixtureResult = field(repr=False, compare=False)
+
+    def score(self, criterion: str) -> float:
+        """The value of ``criterion`` ('bic', 'aic' or 'icl')."""
+        return float(getattr(self, _checked_criterion(criterion)))
+
+
+@dataclass(frozen=True)
+class ModelSelection:
+    """All candidates of a grid, and the best by a criterion.
+
+    Attributes
+    ----------
+    candidates : tuple of Candidate
+        In grid order: models outer, numbers of components inner.
+    criterion : str
+        The criterion that ranks them.
+    """
+
+    candidates: tuple[Candidate, ...]
+    criterion: str
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate with the lowest criterion (the first of ties)."""
+        return min(self.candidates, key=lambda c: c.score(self.criterion))
+
+    @property
+    def best_model(self) -> MixtureResult:
+        """The fitted mixture of the best candidate."""
+        return self.best.result
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table as a list of dicts (one per candidate, no fitted objects)."""
+        return [
+            {
+                "model": c.model,
+                "n_components": c.n_components,
+                "log_likelihood": c.log_likelihood,
+                "n_parameters": c.n_parameters,
+                "bic": c.bic,
+                "aic": c.aic,
+                "icl": c.icl,
+                "converged": c.converged,
+                "n_iter": c.n_iter,
+            }
+            for c in self.candidates
+        ]
+
+    def to_markdown(self) -> str:
+        """A markdown table of every candidate; the best is marked with ``*``."""
+        best = self.best
+        lines = [
+            "| model | K | log-likelihood | parameters | BIC | AIC | ICL | converged "
+            "| iterations |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        ]
+        for c in self.candidates:
+            mark = " *" if c is best else ""
+            lines.append(
+                f"| {c.model}{mark} | {c.n_components} | {c.log_likelihood:.3f} | "
+                f"{c.n_parameters} | {c.bic:.3f} | {c.aic:.3f} | {c.icl:.3f} | "
+                f"{'yes' if c.converged else 'no'} | {c.n_iter} |"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        best = self.best
+        return (
+            f"best by {self.criterion.upper()}: {best.model}, {best.n_components} components "
+            f"({self.criterion.upper()} {best.score(self.criterion):.3f})\n{self.to_markdown()}"
+        )
+
+
+def _checked_criterion(criterion: str) -> str:
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {list(CRITERIA)}; got {criterion!r}")
+    return criterion
+
+
+def gaussian_models(
+    structures: Iterable[CovarianceStructure] | None = None, *, reg_covar: float = 1e-6
+) -> dict[str, Callable[[int], ComponentFamily]]:
+    """Model factories for Gaussian families, one per covariance structure.
+
+    Parameters
+    ----------
+    structures : iterable of CovarianceStructure, default all four
+    reg_covar : float
+
+    Returns
+    -------
+    dict
+        ``{structure.name: n_components -> GaussianFamily}``.
+    """
+    if structures is None:
+        structures = (
+            FullCovariance(),
+            TiedCovariance(),
+            DiagonalCovariance(),
+            SphericalCovariance(),
+        )
+    models: dict[str, Callable[[int], ComponentFamily]] = {}
+    for structure in structures:
+        if not isinstance(structure, CovarianceStructure):
+            raise ValueError(f"structures must be CovarianceStructure objects; got {structure!r}")
+        models[structure.name] = _GaussianFactory(structure, reg_covar)
+    return models
+
+
+@dataclass(frozen=True)
+class _GaussianFactory:
+    structure: CovarianceStructure
+    reg_covar: float
+
+    def __call__(self, n_components: int) -> GaussianFamily:
+        return GaussianFamily(n_components, self.structure, reg_covar=self.reg_covar)
+
+
+def _fit_candidate(
+    label: str,
+    family: ComponentFamily,
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    engine_options: dict[str, Any],
+    seed: int,
+) -> Candidate:
+    engine = MixtureEM(family, random_state=seed, **engine_options)
+    result = engine.fit(X, sample_weight)
+    n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+    return Candidate(
+        model=label,
+        n_components=family.n_components,
+        log_likelihood=result.score(X, sample_weight) * n_rows,
+        n_parameters=result.n_parameters,
+        bic=result.bic(X, sample_weight),
+        aic=result.aic(X, sample_weight),
+        icl=result.icl(X, sample_weight),
+        converged=result.converged,
+        n_iter=result.n_iter,
+        result=result,
+    )
+
+
+def select_model(
+    X: Any,
+    *,
+    n_components: Iterable[int] = range(1, 10),
+    structures: Iterable[CovarianceStructure] | None = None,
+    models: Mapping[str, Callable[[int], ComponentFamily]] | None = None,
+    criterion: str = "bic",
+    n_init: int = 1,
+    initializer: Initializer | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 1000,
+    reg_covar: float = 1e-6,
+    sample_weight: Any = None,
+    random_state: Any = None,
+    n_jobs: int | None = None,
+) -> ModelSelection:
+    """Fit every model x number of components and rank them by an information criterion.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : iterable of int, default 1..9
+    structures : iterable of CovarianceStructure, optional
+        Gaussian covariance structures to try (default: full, tied, diagonal, spherical).
+    models : mapping of str to callable, optional
+        ``{label: n_components -> ComponentFamily}`` to try instead of ``structures``, for
+        any component family.
+    criterion : {'bic', 'aic', 'icl'}, default 'bic'
+        Ranks the candidates (lower is better); all three are computed for every candidate.
+    n_init : int, default 1
+        EM restarts per candidate.
+    initializer : Initializer, optional
+        Default :class:`~mixture.initializers.KMeans`.
+    tol : float, default 1e-6
+        Convergence tolerance on the mean log-likelihood per row. Tighter than
+        scikit-learn's estimator default (1e-3) because criteria compare converged
+        likelihoods: on Old Faithful, 1e-3 stops the tied 3-component fit 1.3 BIC units short.
+    max_iter : int, default 1000
+    reg_covar : float, default 1e-6
+        For the default Gaussian models.
+    sample_weight : array-like of shape (n_samples,), optional
+        Row weights; criteria then use the summed weight as ``n``.
+    random_state : None, int or numpy.random.Generator
+        Each candidate gets its own seed drawn from it in grid order, so results do not
+        depend on ``n_jobs``.
+    n_jobs : int, optional
+        Candidates fitted in parallel with joblib (``-1``: all cores).
+
+    Returns
+    -------
+    ModelSelection
+    """
+    data = check_data(X)
+    weights = check_sample_weight(sample_weight, data.shape[0])
+    criterion = _checked_criterion(criterion)
+    counts: Sequence[int] = [check_int(k, name="n_components", minimum=1) for k in n_components]
+    if not counts:
+        raise ValueError("n_components is empty; give at least one number of components")
+    usable = data.shape[0] if weights is None else int((weights > 0).sum())
+    if max(counts) > usable:
+        raise ValueError(
+            f"X has {usable} row(s) with positive weight, fewer than the largest number of "
+            f"components tried ({max(counts)})"
+        )
+    if models is None:
+        models = gaussian_models(structures, reg_covar=reg_covar)
+    elif structures is not None:
+        raise ValueError("give either structures or models, not both")
+    if not models:
+        raise ValueError("no models to try")
+    grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
+    rng = check_random_state(random_state)
+    seeds = [int(seed) for seed in rng.integers(2**32, size=len(grid))]
+    engine_options = {
+        "initializer": initializer,
+        "tol": tol,
+        "max_iter": max_iter,
+        "n_init": n_init,
+    }
+    jobs = [
+        (label, family, data, weights, engine_options, seed)
+        for (label, family), seed in zip(grid, seeds, strict=True)
+    ]
+    if n_jobs is None or n_jobs == 1:
+        candidates = [_fit_candidate(*job) for job in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        candidates = Parallel(n_jobs=n_jobs)(delayed(_fit_candidate)(*job) for job in jobs)
+    return ModelSelection(tuple(candidates), criterion)
