@@ -78,3 +78,25 @@ def test_icl_is_bic_plus_twice_the_classification_entropy() -> None:
     counts = np.random.default_rng(2).integers(0, 3, size=X.shape[0])
     repeated = np.repeat(X, counts, axis=0)
     assert mixture.icl(X, counts) == pytest.approx(mixture.icl(repeated), rel=1e-12)
+
+
+@pytest.mark.parametrize("structure", STRUCTURES, ids=STRUCTURE_IDS)
+def test_estimator_sample_draws_what_sklearn_draws_for_the_same_parameters(structure) -> None:
+    from mixture import GaussianMixture as OurGaussianMixture
+
+    X = blobs(10, 300, 2, 3)
+    theirs = _sklearn_twin(structure, 3, X)
+    theirs.set_params(random_state=5)
+    ours = OurGaussianMixture(
+        3,
+        covariance_type=structure.name,
+        weights_init=theirs.weights_,
+        means_init=theirs.means_,
+        precisions_init=theirs.precisions_,
+        max_iter=0,
+        random_state=5,
+    ).fit(X)
+    rows, labels = ours.sample(400)
+    expected_rows, expected_labels = theirs.sample(400)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_allclose(rows, expected_rows, rtol=1e-9, atol=1e-9)
