@@ -155,11 +155,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM, with scikit-learn's interface and numbers.
 
     Same constructor parameters, defaults, fitted attributes and methods as
-    :class:`sklearn.mixture.GaussianMixture`, computed by :class:`~mixture.MixtureEM`. From
-    the same ``random_state`` the built-in initialisations draw the same random numbers as
-    scikit-learn, so fits agree. Beyond scikit-learn: ``fit(X, sample_weight=...)``, an
-    :class:`~mixture.initializers.Initializer` object as ``init_params``, ``callbacks`` and
-    ``chunk_size``.
+    :class:`sklearn.mixture.GaussianMixture`, computed by :class:`~mixture.MixtureEM`; from
+    the same starting parameters (``weights_init``, ``means_init``, ``precisions_init``) the
+    results agree with scikit-learn's to round-off. The ``init_params`` methods are
+    scikit-learn's, but their random draws are keyed by row content, so row order never
+    matters and integer sample weights equal repeated rows; the same ``random_state``
+    therefore gives a different random start than scikit-learn's. Beyond scikit-learn:
+    ``fit(X, sample_weight=...)``, an :class:`~mixture.initializers.Initializer` object as
+    ``init_params``, ``callbacks`` and ``chunk_size``.
 
     Parameters
     ----------
