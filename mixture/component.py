@@ -24,14 +24,33 @@ component types together) with no further code.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from mixture._chunking import auto_chunk_size, row_slices
 from mixture._validation import check_data, check_sample_weight
 
-__all__ = ["Component", "Statistics"]
+__all__ = ["Capabilities", "Component", "Statistics"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a component type declares about itself, for :mod:`mixture.testing`.
+
+    Attributes
+    ----------
+    discrete : bool
+        Rows take countable values, so ``exp(log_density)`` is a probability mass: sampling
+        is checked against it by comparing frequencies (chi-square).
+    fixed : bool
+        The M-step returns the component unchanged (a fixed background such as
+        :class:`~mixture.Uniform`): the kit checks exactly that instead of fitting laws.
+    """
+
+    discrete: bool = False
+    fixed: bool = False
 
 
 class Statistics(ABC):
@@ -68,7 +87,23 @@ class Component(ABC):
     Implement :attr:`n_features`, :meth:`log_density`, :meth:`statistics`,
     :meth:`from_statistics`, :attr:`n_parameters` and :meth:`sample`; validate parameters in
     ``__init__`` and raise :class:`ValueError` naming the bad one. :meth:`fit` comes for free.
+
+    Optional, for the conformance kit (:func:`mixture.testing.check_component`): set
+    :attr:`capabilities`, return a scipy twin from :meth:`scipy_twin`, and give ``mean`` and
+    ``variance`` properties (per feature, shape ``(n_features,)``).
     """
+
+    #: What the conformance kit may assume about this component type.
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def scipy_twin(self) -> Any:
+        """The same distribution built from scipy, or ``None``.
+
+        The object needs ``logpdf(X) -> (n,)`` on rows and ``rvs(size, random_state)``
+        returning ``(size, n_features)``; see :mod:`mixture.twins` for wrappers of scipy's
+        univariate and multivariate distributions.
+        """
+        return None
 
     @property
     @abstractmethod

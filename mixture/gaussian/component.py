@@ -10,6 +10,7 @@ from mixture._validation import check_data, check_vector
 from mixture.component import Component, Statistics
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance, TiedCovariance
 from mixture.gaussian.family import GaussianFamily
+from mixture.twins import MultivariateTwin
 
 __all__ = ["Gaussian"]
 
@@ -99,6 +100,17 @@ class Gaussian(Component):
     @property
     def structure(self) -> CovarianceStructure:
         return self._family.structure
+
+    @property
+    def variance(self) -> np.ndarray:
+        """Variance of each feature, shape ``(n_features,)``."""
+        return np.diagonal(self.covariance_matrix).copy()
+
+    def scipy_twin(self) -> MultivariateTwin:
+        from scipy.stats import multivariate_normal
+
+        frozen = multivariate_normal(self.mean, self.covariance_matrix)
+        return MultivariateTwin(frozen, self.n_features)
 
     @property
     def reg_covar(self) -> float:

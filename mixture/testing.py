@@ -1,0 +1,411 @@
+"""The conformance kit: the checks every :class:`~mixture.Component` must pass.
+
+Call :func:`check_component` from your own pytest suite on an instance of your component::
+
+    from mixture.testing import check_component
+
+    def test_my_component_conforms():
+        report = check_component(MyComponent(rate=[1.5, 0.2]),
+                                 invalid=[{"rate": [-1.0]}, {"rate": [[1.0]]}],
+                                 n_parameters=2)
+        print(report)
+
+Each check raises an ``AssertionError`` that says what failed. What the kit may assume
+comes from the component itself, never from its class name: its
+:class:`~mixture.component.Capabilities`, a scipy twin from ``scipy_twin()``, and ``mean`` /
+``variance`` properties. Checks that a component gives no means to run are listed in the
+report as not run, with the reason.
+
+The checks
+----------
+``density``
+    ``log_density`` has shape ``(n,)``, is finite on the component's own samples, and equals
+    the scipy twin's ``logpdf`` (relative 1e-9).
+``sampling``
+    ``sample`` has the right shape; sample means and variances agree with ``mean`` and
+    ``variance`` (within 6 standard errors); the samples follow the distribution: a
+    chi-square test of frequencies against ``exp(log_density)`` for discrete components, a
+    two-sample Kolmogorov-Smirnov test per feature against the twin's sampler otherwise.
+``weights``
+    the M-step laws, with hypothesis choosing weights and chunk splits: statistics of any
+    chunk split add up to those of all rows; multiplying every weight by a constant changes
+    nothing; a zero weight equals dropping the row; integer weights equal repeated rows;
+    ``statistics.scale(c)`` equals statistics of weights times ``c``.
+``ascent``
+    the M-step never lowers the weighted log-likelihood (EM's monotonicity).
+``parameters``
+    ``n_parameters`` is a non-negative integer (equal to ``n_parameters`` if given), every
+    ``invalid`` parameter set raises ``ValueError``, and computing statistics or fitting does
+    not change the component.
+``pickle``
+    a pickle round trip gives the same densities.
+``mixture``
+    two copies of the component fit a mixture with :class:`~mixture.MixtureEM`, with a
+    non-decreasing log-likelihood.
+
+Two components are compared through their log-densities on probe rows, so the kit needs no
+knowledge of their parameters.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from mixture.component import Component
+
+__all__ = ["ConformanceReport", "check_component"]
+
+_PROBE_ROWS = 200
+
+
+@dataclass
+class ConformanceReport:
+    """Which checks ran, and which could not run and why."""
+
+    component: str
+    passed: list[str] = field(default_factory=list)
+    not_run: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        lines = [f"{self.component}: {len(self.passed)} checks passed"]
+        lines += [f"  passed: {name}" for name in self.passed]
+        lines += [f"  not run: {name} ({why})" for name, why in self.not_run.items()]
+        return "\n".join(lines)
+
+
+def _same_component(a: Component, b: Component, probe: np.ndarray, rtol: float, what: str) -> None:
+    """Assert two components give the same log-densities on the probe rows."""
+    left, right = a.log_density(probe), b.log_density(probe)
+    finite = np.isfinite(left) & np.isfinite(right)
+    if not np.array_equal(np.isfinite(left), np.isfinite(right)):
+        raise AssertionError(f"{what}: the two fits differ in where their density is zero")
+    scale = np.maximum(np.abs(left[finite]), 1.0)
+    gap = float(np.max(np.abs(left[finite] - right[finite]) / scale, initial=0.0))
+    if gap > rtol:
+        raise AssertionError(f"{what}: log-densities differ by {gap:.3g} (relative), > {rtol}")
+
+
+def _fit(component: Component, X: np.ndarray, weights: np.ndarray) -> Component:
+    return component.from_statistics(component.statistics(X, weights))
+
+
+def check_component(
+    component: Component,
+    *,
+    data: np.ndarray | None = None,
+    invalid: Sequence[Mapping[str, Any] | Callable[[], Any]] = (),
+    n_parameters: int | None = None,
+    n_samples: int = 20000,
+    seed: int = 0,
+    rtol: float = 1e-8,
+    max_examples: int = 10,
+) -> ConformanceReport:
+    """Run every conformance check that applies to ``component``.
+
+    Parameters
+    ----------
+    component : Component
+        An instance with typical parameters.
+    data : ndarray of shape (n_samples, n_features), optional
+        Rows to fit in the weight and ascent checks; default: the component's own samples.
+    invalid : sequence of dict or callable
+        Parameter sets that must be refused: each dict is passed as keyword arguments to the
+        component's class, each callable is called; both must raise ``ValueError``.
+    n_parameters : int, optional
+        The expected number of free parameters.
+    n_samples : int, default 20000
+        Draws for the sampling checks.
+    seed : int
+        Seed of every random choice, so a run is reproducible.
+    rtol : float
+        Relative tolerance when two fits that should be equal are compared.
+    max_examples : int
+        Hypothesis examples per weight law.
+
+    Returns
+    -------
+    ConformanceReport
+
+    Raises
+    ------
+    AssertionError
+        Naming the first check that failed.
+    """
+    if not isinstance(component, Component):
+        raise TypeError(f"check_component needs a mixture.Component; got {type(component)}")
+    report = ConformanceReport(repr(component))
+    rng = np.random.default_rng(seed)
+    draws = np.asarray(component.sample(n_samples, rng))
+    if draws.shape != (n_samples, component.n_features):
+        raise AssertionError(
+            f"sample({n_samples}, rng) returned shape {draws.shape}; expected "
+            f"{(n_samples, component.n_features)}"
+        )
+    rows = draws[: min(2000, n_samples)] if data is None else np.asarray(data, dtype=float)
+    probe = np.concatenate([rows[:_PROBE_ROWS], draws[-_PROBE_ROWS:]])
+
+    _check_density(component, draws, report)
+    _check_sampling(component, draws, report, seed)
+    _check_parameters(component, rows, invalid, n_parameters, report)
+    _check_pickle(component, probe, report)
+    if component.capabilities.fixed:
+        _check_fixed(component, rows, probe, report)
+    else:
+        _check_weight_laws(component, rows, probe, rtol, max_examples, seed, report)
+        _check_ascent(component, rows, report, seed)
+    _check_mixture(component, draws[:1000], seed, report)
+    return report
+
+
+def _check_density(component: Component, draws: np.ndarray, report: ConformanceReport) -> None:
+    values = np.asarray(component.log_density(draws))
+    if values.shape != (draws.shape[0],):
+        raise AssertionError(f"log_density returned shape {values.shape}; expected (n,)")
+    if not np.isfinite(values).all():
+        raise AssertionError("log_density is not finite on the component's own samples")
+    twin = component.scipy_twin()
+    if twin is None:
+        report.not_run["density vs scipy"] = "scipy_twin() returns None"
+    else:
+        expected = np.asarray(twin.logpdf(draws[:2000]))
+        np.testing.assert_allclose(
+            values[:2000], expected, rtol=1e-9, atol=1e-9, err_msg="log_density vs scipy twin"
+        )
+        report.passed.append("density vs scipy")
+    report.passed.append("density shape and finiteness")
+
+
+def _check_sampling(
+    component: Component, draws: np.ndarray, report: ConformanceReport, seed: int
+) -> None:
+    n = draws.shape[0]
+    mean = getattr(component, "mean", None)
+    variance = getattr(component, "variance", None)
+    if mean is None or variance is None:
+        report.not_run["sample moments"] = "the component has no mean and variance"
+    else:
+        mean, variance = np.asarray(mean, dtype=float), np.asarray(variance, dtype=float)
+        error = np.abs(draws.mean(axis=0) - mean)
+        allowed = 6 * np.sqrt(variance / n) + 1e-12
+        if (error > allowed).any():
+            raise AssertionError(
+                f"sample means {draws.mean(axis=0)} differ from the mean {mean} by more than "
+                "6 standard errors"
+            )
+        ratio = draws.var(axis=0) / np.where(variance > 0, variance, 1.0)
+        if (np.abs(ratio[variance > 0] - 1.0) > 0.1).any():
+            raise AssertionError(
+                f"sample variances {draws.var(axis=0)} differ from the variance {variance} by "
+                "more than 10%"
+            )
+        report.passed.append("sample moments")
+    if component.capabilities.discrete:
+        _check_frequencies(component, draws)
+        report.passed.append("sample frequencies vs exp(log_density) (chi-square)")
+        return
+    twin = component.scipy_twin()
+    if twin is None:
+        report.not_run["sample distribution"] = "continuous and no scipy twin to compare with"
+        return
+    reference = np.asarray(twin.rvs(n, np.random.default_rng(seed + 1)))
+    for column in range(draws.shape[1]):
+        p_value = stats.ks_2samp(draws[:, column], reference[:, column]).pvalue
+        if p_value < 1e-4:
+            raise AssertionError(
+                f"feature {column} of the samples differs from the scipy twin's samples "
+                f"(two-sample KS p = {p_value:.2g})"
+            )
+    report.passed.append("sample distribution vs scipy twin (KS)")
+
+
+def _check_frequencies(component: Component, draws: np.ndarray) -> None:
+    values, counts = np.unique(draws, axis=0, return_counts=True)
+    probabilities = np.exp(component.log_density(values))
+    if probabilities.sum() > 1 + 1e-9:
+        raise AssertionError("exp(log_density) sums to more than 1 over distinct values")
+    expected = probabilities * draws.shape[0]
+    common = expected >= 5
+    observed = np.append(counts[common], counts[~common].sum())
+    predicted = np.append(expected[common], draws.shape[0] - expected[common].sum())
+    keep = predicted > 0
+    statistic = float((((observed - predicted) ** 2)[keep] / predicted[keep]).sum())
+    dof = max(int(keep.sum()) - 1, 1)
+    p_value = stats.chi2.sf(statistic, dof)
+    if p_value < 1e-4:
+        raise AssertionError(
+            f"sample frequencies disagree with exp(log_density): chi-square {statistic:.1f} "
+            f"on {dof} degrees of freedom, p = {p_value:.2g}"
+        )
+
+
+def _check_parameters(
+    component: Component,
+    rows: np.ndarray,
+    invalid: Sequence[Mapping[str, Any] | Callable[[], Any]],
+    n_parameters: int | None,
+    report: ConformanceReport,
+) -> None:
+    count = component.n_parameters
+    if not isinstance(count, (int, np.integer)) or count < 0:
+        raise AssertionError(f"n_parameters must be a non-negative int; got {count!r}")
+    if n_parameters is not None and count != n_parameters:
+        raise AssertionError(f"n_parameters is {count}; expected {n_parameters}")
+    report.passed.append("parameter count")
+    for case in invalid:
+        try:
+            if callable(case):
+                case()
+            else:
+                type(component)(**case)
+        except ValueError:
+            continue
+        raise AssertionError(f"invalid parameters {case!r} were accepted (no ValueError)")
+    if invalid:
+        report.passed.append(f"{len(invalid)} invalid parameter sets refused")
+    else:
+        report.not_run["invalid parameters"] = "no invalid parameter sets given"
+    before = component.log_density(rows[:50])
+    component.statistics(rows, np.ones(rows.shape[0]))
+    component.fit(rows)
+    if not np.array_equal(before, component.log_density(rows[:50])):
+        raise AssertionError("statistics() or fit() changed the component (it must not)")
+    report.passed.append("immutable")
+
+
+def _check_pickle(component: Component, probe: np.ndarray, report: ConformanceReport) -> None:
+    restored = pickle.loads(pickle.dumps(component))
+    if not np.array_equal(restored.log_density(probe), component.log_density(probe)):
+        raise AssertionError("a pickle round trip changed the densities")
+    report.passed.append("pickle round trip")
+
+
+def _check_fixed(
+    component: Component, rows: np.ndarray, probe: np.ndarray, report: ConformanceReport
+) -> None:
+    refit = component.fit(rows)
+    _same_component(refit, component, probe, 0.0, "a fixed component's M-step")
+    report.passed.append("fixed: the M-step returns the component unchanged")
+
+
+def _check_weight_laws(
+    component: Component,
+    rows: np.ndarray,
+    probe: np.ndarray,
+    rtol: float,
+    max_examples: int,
+    seed: int,
+    report: ConformanceReport,
+) -> None:
+    try:
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the conformance kit's weight laws need hypothesis: pip install 'mixture-em[testing]'"
+        ) from None
+    n_rows = rows.shape[0]
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        data_seed=st.integers(0, 2**32 - 1),
+        splits=st.lists(st.integers(1, n_rows - 1), max_size=4),
+        factor=st.floats(1e-3, 1e3),
+    )
+    def laws(data_seed: int, splits: list[int], factor: float) -> None:
+        local = np.random.default_rng(data_seed)
+        weights = local.uniform(0.1, 2.0, n_rows)
+        whole = _fit(component, rows, weights)
+
+        bounds = [0, *sorted(set(splits)), n_rows]
+        chunks = [component.statistics(rows[a:b], weights[a:b]) for a, b in pairwise(bounds)]
+        summed = chunks[0]
+        for chunk in chunks[1:]:
+            summed = summed + chunk
+        _same_component(component.from_statistics(summed), whole, probe, rtol, "chunk split")
+
+        scaled = _fit(component, rows, weights * factor)
+        _same_component(scaled, whole, probe, rtol, f"weights times {factor}")
+        by_scale = component.from_statistics(component.statistics(rows, weights).scale(factor))
+        _same_component(by_scale, scaled, probe, rtol, "statistics.scale")
+
+        dropped = local.random(n_rows) < 0.2
+        dropped[0] = False
+        zeroed = np.where(dropped, 0.0, weights)
+        _same_component(
+            _fit(component, rows, zeroed),
+            _fit(component, rows[~dropped], weights[~dropped]),
+            probe,
+            rtol,
+            "zero weight vs dropped row",
+        )
+
+        counts = local.integers(0, 4, n_rows)
+        counts[0] = 1
+        repeated = np.repeat(rows, counts, axis=0)
+        _same_component(
+            _fit(component, rows, counts.astype(float)),
+            _fit(component, repeated, np.ones(repeated.shape[0])),
+            probe,
+            rtol,
+            "integer weights vs repeated rows",
+        )
+
+    laws()
+    report.passed.append(
+        "weight laws (chunk split, scaling, zero weight, repeated rows, statistics.scale)"
+    )
+
+
+def _check_ascent(
+    component: Component, rows: np.ndarray, report: ConformanceReport, seed: int
+) -> None:
+    local = np.random.default_rng(seed + 2)
+    current = component
+    for _ in range(3):
+        weights = local.uniform(0.0, 2.0, rows.shape[0])
+        before = float(np.dot(weights, current.log_density(rows)))
+        updated = _fit(current, rows, weights)
+        after = float(np.dot(weights, updated.log_density(rows)))
+        if after < before - 1e-9 * max(abs(before), 1.0):
+            raise AssertionError(
+                f"the M-step lowered the weighted log-likelihood from {before} to {after}"
+            )
+        current = updated
+    report.passed.append("the M-step never lowers the weighted log-likelihood")
+
+
+def _check_mixture(
+    component: Component, rows: np.ndarray, seed: int, report: ConformanceReport
+) -> None:
+    from mixture.engine import MixtureEM
+    from mixture.initializers import RandomResponsibilities
+
+    engine = MixtureEM(
+        [component, component],
+        initializer=RandomResponsibilities(),
+        tol=None,
+        max_iter=10,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = engine.fit(rows)
+    history = result.log_likelihood_history
+    slack = 1e-7 * np.maximum(np.abs(history[:-1]), 1.0)
+    if (np.diff(history) < -slack).any():
+        raise AssertionError(f"EM on a 2-component mixture lowered the log-likelihood: {history}")
+    report.passed.append("fits a 2-component mixture with non-decreasing log-likelihood")
