@@ -281,7 +281,10 @@ def _check_parameters(
 
 
 def _check_pickle(component: Component, probe: np.ndarray, report: ConformanceReport) -> None:
-    restored = pickle.loads(pickle.dumps(component))
+    try:
+        restored = pickle.loads(pickle.dumps(component))
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise AssertionError(f"the component cannot be pickled: {exc}") from None
     if not np.array_equal(restored.log_density(probe), component.log_density(probe)):
         raise AssertionError("a pickle round trip changed the densities")
     report.passed.append("pickle round trip")
