@@ -224,6 +224,7 @@ def select_model(
     sample_weight: Any = None,
     random_state: Any = None,
     n_jobs: int | None = None,
+    progress: Callable[[int, int, Candidate], None] | None = None,
 ) -> ModelSelection:
     """Fit every model x number of components and rank them by an information criterion.
 
@@ -256,6 +257,9 @@ def select_model(
         depend on ``n_jobs``.
     n_jobs : int, optional
         Candidates fitted in parallel with joblib (``-1``: all cores).
+    progress : callable, optional
+        ``progress(done, total, candidate)`` after each candidate is fitted (for progress
+        displays; with ``n_jobs`` it is called as results arrive, in grid order).
 
     Returns
     -------
@@ -293,9 +297,16 @@ def select_model(
         for (label, family), seed in zip(grid, seeds, strict=True)
     ]
     if n_jobs is None or n_jobs == 1:
-        candidates = [_fit_candidate(*job) for job in jobs]
+        results = (_fit_candidate(*job) for job in jobs)
     else:
         from joblib import Parallel, delayed
 
-        candidates = Parallel(n_jobs=n_jobs)(delayed(_fit_candidate)(*job) for job in jobs)
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_candidate)(*job) for job in jobs
+        )
+    candidates = []
+    for candidate in results:
+        candidates.append(candidate)
+        if progress is not None:
+            progress(len(candidates), len(jobs), candidate)
     return ModelSelection(tuple(candidates), criterion)

@@ -36,7 +36,7 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
     commands = _blocks(ROOT / "README.md", "bash")
     assert len(commands) == 2
     install_and_run, install_and_test = (c.strip() for c in commands)
-    assert "examples/faithful.py" in install_and_run
+    assert "mixture fit" in install_and_run
     ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert install_and_test in ci_script.splitlines()
 

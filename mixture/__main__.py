@@ -1,0 +1,7 @@
+"""``python -m mixture``: the command line."""
+
+import sys
+
+from mixture.cli import main
+
+sys.exit(main())
