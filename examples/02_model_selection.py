@@ -1,6 +1,6 @@
 """Select a Gaussian mixture for Old Faithful by BIC and plot it.
 
-Run: python examples/faithful.py [output.png]
+Run: python examples/02_model_selection.py [output.png]
 
 Fits every covariance structure (full, tied, diagonal, spherical) with 1 to 9 components,
 prints the table of log-likelihoods and criteria (BIC = -2 log L + p log n, lower is

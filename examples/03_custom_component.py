@@ -1,6 +1,6 @@
 """A new component type from scratch: the von Mises distribution for angles.
 
-Run: python examples/custom_component.py [output.png]
+Run: python examples/03_custom_component.py [output.png]
 
 Writes the component (the class below is the whole of it), runs it through the conformance
 kit, and fits a two-component mixture of wind directions. See docs/extending.md.
