@@ -20,7 +20,8 @@ from mixture.callbacks import (
     Tolerance,
     Verbose,
 )
-from mixture.component import Component, Statistics
+from mixture.component import Capabilities, Component, Statistics
+from mixture.components import Uniform
 from mixture.engine import MixtureEM, MixtureResult
 from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
@@ -57,6 +58,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "Callback",
     "Candidate",
+    "Capabilities",
     "Component",
     "ComponentFamily",
     "ComponentList",
@@ -93,6 +95,7 @@ __all__ = [
     "StopWhen",
     "TiedCovariance",
     "Tolerance",
+    "Uniform",
     "Verbose",
     "__version__",
     "callbacks",
