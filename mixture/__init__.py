@@ -21,7 +21,14 @@ from mixture.callbacks import (
     Verbose,
 )
 from mixture.component import Capabilities, Component, Statistics
-from mixture.components import Uniform
+from mixture.components import (
+    Bernoulli,
+    Categorical,
+    Exponential,
+    Independent,
+    Poisson,
+    Uniform,
+)
 from mixture.engine import MixtureEM, MixtureResult
 from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
@@ -56,9 +63,11 @@ from mixture.selection import Candidate, ModelSelection, select_model
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Bernoulli",
     "Callback",
     "Candidate",
     "Capabilities",
+    "Categorical",
     "Component",
     "ComponentFamily",
     "ComponentList",
@@ -67,6 +76,7 @@ __all__ = [
     "DegenerateComponentError",
     "DiagonalCovariance",
     "EmptyComponentWarning",
+    "Exponential",
     "FullCovariance",
     "Gaussian",
     "GaussianFamily",
@@ -75,6 +85,7 @@ __all__ = [
     "GivenParameters",
     "GivenResponsibilities",
     "History",
+    "Independent",
     "Initializer",
     "IterationState",
     "KMeans",
@@ -86,6 +97,7 @@ __all__ = [
     "MixtureStatistics",
     "ModelSelection",
     "NotFittedError",
+    "Poisson",
     "RandomResponsibilities",
     "RandomRows",
     "SphericalCovariance",

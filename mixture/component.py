@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -93,8 +93,9 @@ class Component(ABC):
     ``variance`` properties (per feature, shape ``(n_features,)``).
     """
 
-    #: What the conformance kit may assume about this component type.
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: What the conformance kit may assume about this component (a class attribute, or a
+    #: property when it depends on the instance, as for :class:`~mixture.Independent`).
+    capabilities: Capabilities = Capabilities()
 
     def scipy_twin(self) -> Any:
         """The same distribution built from scipy, or ``None``.

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from mixture.component import Component
-from mixture.components.uniform import Uniform
+from mixture.components import (
+    Bernoulli,
+    Categorical,
+    Exponential,
+    Independent,
+    Poisson,
+    Uniform,
+)
 from mixture.family import ComponentFamily, ComponentList
 from mixture.gaussian import (
     CovarianceStructure,
@@ -151,6 +158,41 @@ register(
     "Uniform",
     lambda u: {"low": _array(u.low), "high": _array(u.high)},
     lambda d: Uniform(d["low"], d["high"]),
+)
+register(
+    Poisson,
+    "Poisson",
+    lambda c: {"rate": _array(c.rate)},
+    lambda d: Poisson(d["rate"]),
+)
+register(
+    Exponential,
+    "Exponential",
+    lambda c: {"rate": _array(c.rate)},
+    lambda d: Exponential(d["rate"]),
+)
+register(
+    Bernoulli,
+    "Bernoulli",
+    lambda c: {"probs": _array(c.probs), "pseudocount": c.pseudocount},
+    lambda d: Bernoulli(d["probs"], pseudocount=d["pseudocount"]),
+)
+register(
+    Categorical,
+    "Categorical",
+    lambda c: {"probs": [_array(p) for p in c.probs], "pseudocount": c.pseudocount},
+    lambda d: Categorical(d["probs"], pseudocount=d["pseudocount"]),
+)
+register(
+    Independent,
+    "Independent",
+    lambda c: {
+        "parts": [_encode(part) for part in c.parts],
+        "blocks": [list(block) for block in c.blocks],
+    },
+    lambda d: Independent(
+        [_decode(part, f"part {k}") for k, part in enumerate(d["parts"])], d["blocks"]
+    ),
 )
 register(
     ComponentList,

@@ -46,6 +46,7 @@ class IndependentTwin:
     def __init__(self, parts: Sequence[Any], widths: Sequence[int] | None = None) -> None:
         self.parts = list(parts)
         self.widths = [1] * len(self.parts) if widths is None else list(widths)
+        self.n_features = sum(self.widths)  # so a twin can be a part of another
 
     def logpdf(self, X: np.ndarray) -> np.ndarray:
         total = np.zeros(X.shape[0])

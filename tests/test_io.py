@@ -131,3 +131,46 @@ class Opaque(Component):
 def test_unregistered_types_are_refused() -> None:
     with pytest.raises(ModelFileError, match="no model-file encoder for Opaque"):
         mixture_to_dict(Mixture([1.0], [Opaque()]))
+
+
+def _every_component_type():
+    from mixture import (
+        Bernoulli,
+        Categorical,
+        DiagonalCovariance,
+        Exponential,
+        Independent,
+        Poisson,
+    )
+
+    return {
+        "poisson": [Poisson([1.5, 0.0]), Poisson([4.0, 2.25])],
+        "exponential": [Exponential([0.5]), Exponential([3.0])],
+        "bernoulli": [Bernoulli([0.1, 0.9, 0.5]), Bernoulli([0.7, 0.0, 1.0], pseudocount=0.5)],
+        "categorical": [
+            Categorical([[0.2, 0.8], [0.1, 0.3, 0.6]]),
+            Categorical([[1.0, 0.0], [1 / 3, 1 / 3, 1 / 3]]),
+        ],
+        "independent": [
+            Independent(
+                [Gaussian([0.0, 1.0], [1.0, 2.0], structure=DiagonalCovariance()), Poisson([3.0])],
+                [[0, 2], [1]],
+            ),
+            Independent(
+                [Gaussian([5.0, -1.0], [0.5, 0.5], structure=DiagonalCovariance()), Poisson([0.5])],
+                [[0, 2], [1]],
+            ),
+        ],
+    }
+
+
+@pytest.mark.parametrize("kind", list(_every_component_type()))
+def test_every_component_type_round_trips_exactly(kind: str, tmp_path) -> None:
+    components = _every_component_type()[kind]
+    mixture = Mixture([0.25, 0.75], components)
+    X = mixture.sample(200, random_state=0)[0]
+    loaded = load(save(mixture, tmp_path / f"{kind}.json"))
+    _same(mixture, loaded, X)
+    for original, restored in zip(mixture.components, loaded.components, strict=True):
+        assert type(restored) is type(original)
+        assert repr(restored) == repr(original)
