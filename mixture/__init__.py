@@ -27,6 +27,7 @@ from mixture.components import (
     Exponential,
     Independent,
     Poisson,
+    StudentT,
     Uniform,
 )
 from mixture.engine import MixtureEM, MixtureResult
@@ -105,6 +106,7 @@ __all__ = [
     "StatisticsList",
     "Stop",
     "StopWhen",
+    "StudentT",
     "TiedCovariance",
     "Tolerance",
     "Uniform",

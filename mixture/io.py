@@ -27,6 +27,7 @@ from mixture.components import (
     Exponential,
     Independent,
     Poisson,
+    StudentT,
     Uniform,
 )
 from mixture.family import ComponentFamily, ComponentList
@@ -192,6 +193,28 @@ register(
     },
     lambda d: Independent(
         [_decode(part, f"part {k}") for k, part in enumerate(d["parts"])], d["blocks"]
+    ),
+)
+register(
+    StudentT,
+    "StudentT",
+    lambda c: {
+        "structure": c.structure.name,
+        "loc": _array(c.loc),
+        "scale": _array(c.scale),
+        "df": c.df,
+        "estimate_df": c.estimate_df,
+        "reg_covar": c.reg_covar,
+        "df_bounds": list(c.df_bounds),
+    },
+    lambda d: StudentT(
+        d["loc"],
+        d["scale"],
+        d["df"],
+        structure=_structure(d["structure"]),
+        estimate_df=d["estimate_df"],
+        reg_covar=d["reg_covar"],
+        df_bounds=tuple(d["df_bounds"]),
     ),
 )
 register(

@@ -186,26 +186,14 @@ def _check_density(component: Component, draws: np.ndarray, report: ConformanceR
 def _check_sampling(
     component: Component, draws: np.ndarray, report: ConformanceReport, seed: int
 ) -> None:
-    n = draws.shape[0]
     mean = getattr(component, "mean", None)
     variance = getattr(component, "variance", None)
     if mean is None or variance is None:
         report.not_run["sample moments"] = "the component has no mean and variance"
+    elif not (np.isfinite(mean).all() and np.isfinite(variance).all()):
+        report.not_run["sample moments"] = "mean or variance is not finite (heavy tails)"
     else:
-        mean, variance = np.asarray(mean, dtype=float), np.asarray(variance, dtype=float)
-        error = np.abs(draws.mean(axis=0) - mean)
-        allowed = 6 * np.sqrt(variance / n) + 1e-12
-        if (error > allowed).any():
-            raise AssertionError(
-                f"sample means {draws.mean(axis=0)} differ from the mean {mean} by more than "
-                "6 standard errors"
-            )
-        ratio = draws.var(axis=0) / np.where(variance > 0, variance, 1.0)
-        if (np.abs(ratio[variance > 0] - 1.0) > 0.1).any():
-            raise AssertionError(
-                f"sample variances {draws.var(axis=0)} differ from the variance {variance} by "
-                "more than 10%"
-            )
+        _check_moments(draws, np.asarray(mean, dtype=float), np.asarray(variance, dtype=float))
         report.passed.append("sample moments")
     if component.capabilities.discrete:
         _check_frequencies(component, draws)
@@ -215,7 +203,7 @@ def _check_sampling(
     if twin is None:
         report.not_run["sample distribution"] = "continuous and no scipy twin to compare with"
         return
-    reference = np.asarray(twin.rvs(n, np.random.default_rng(seed + 1)))
+    reference = np.asarray(twin.rvs(draws.shape[0], np.random.default_rng(seed + 1)))
     for column in range(draws.shape[1]):
         p_value = stats.ks_2samp(draws[:, column], reference[:, column]).pvalue
         if p_value < 1e-4:
@@ -224,6 +212,23 @@ def _check_sampling(
                 f"(two-sample KS p = {p_value:.2g})"
             )
     report.passed.append("sample distribution vs scipy twin (KS)")
+
+
+def _check_moments(draws: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> None:
+    n = draws.shape[0]
+    error = np.abs(draws.mean(axis=0) - mean)
+    allowed = 6 * np.sqrt(variance / n) + 1e-12
+    if (error > allowed).any():
+        raise AssertionError(
+            f"sample means {draws.mean(axis=0)} differ from the mean {mean} by more than "
+            "6 standard errors"
+        )
+    ratio = draws.var(axis=0) / np.where(variance > 0, variance, 1.0)
+    if (np.abs(ratio[variance > 0] - 1.0) > 0.1).any():
+        raise AssertionError(
+            f"sample variances {draws.var(axis=0)} differ from the variance {variance} by "
+            "more than 10%"
+        )
 
 
 def _check_frequencies(component: Component, draws: np.ndarray) -> None:

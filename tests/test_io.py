@@ -141,11 +141,18 @@ def _every_component_type():
         Exponential,
         Independent,
         Poisson,
+        StudentT,
     )
 
     return {
         "poisson": [Poisson([1.5, 0.0]), Poisson([4.0, 2.25])],
         "exponential": [Exponential([0.5]), Exponential([3.0])],
+        "student-t": [
+            StudentT([0.0, 1.0], [[1.0, 0.2], [0.2, 0.5]], 5.0),
+            StudentT(
+                [3.0, -1.0], [0.5, 2.0], 12.0, structure=DiagonalCovariance(), estimate_df=False
+            ),
+        ],
         "bernoulli": [Bernoulli([0.1, 0.9, 0.5]), Bernoulli([0.7, 0.0, 1.0], pseudocount=0.5)],
         "categorical": [
             Categorical([[0.2, 0.8], [0.1, 0.3, 0.6]]),

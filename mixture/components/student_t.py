@@ -1,0 +1,603 @@
+"""The multivariate Student-t distribution as a :class:`~mixture.Component`.
+
+A Student-t with location ``mu``, scale matrix ``Sigma`` and ``nu`` degrees of freedom is a
+Gaussian whose precision is multiplied by a latent Gamma weight per row::
+
+    u ~ Gamma(nu / 2, rate = nu / 2),      x | u ~ N(mu, Sigma / u)
+
+Its tails are polynomial, so rows far from the bulk get small weights ``u`` instead of
+dragging the location and scale towards them: a mixture of Student-t components is a robust
+alternative to a Gaussian mixture (McLachlan and Peel, 1998).
+
+EM treats the ``u`` as missing data. Given the current parameters, the E-step of row ``i``
+(with squared Mahalanobis distance ``delta_i``) is::
+
+    E[u_i]     = (nu + D) / (nu + delta_i)
+    E[log u_i] = log E[u_i] + digamma((nu + D) / 2) - log((nu + D) / 2)
+
+and the M-step, with row weights ``w_i`` (responsibility times sample weight), is::
+
+    mu    = sum_i w_i u_i x_i / sum_i w_i u_i
+    Sigma = sum_i w_i u_i (x_i - mu)(x_i - mu)^T / sum_i w_i          (+ reg_covar)
+    nu    : root of  -digamma(nu / 2) + log(nu / 2) + 1
+                     + sum_i w_i (E[log u_i] - E[u_i]) / sum_i w_i = 0
+
+(Liu and Rubin, 1995; McLachlan and Peel, 2000, section 7.5). Given the E-step, the expected
+complete-data log-likelihood separates into a part in ``(mu, Sigma)`` and a part in ``nu``,
+and the ``nu`` part is strictly concave, so this is an exact EM step: the log-likelihood never
+decreases. The ``nu`` equation is solved by Brent's method within ``df_bounds``; when the root
+lies outside, the bound on its side is the maximiser on the interval.
+
+References
+----------
+C. Liu and D. B. Rubin (1995). ML estimation of the t distribution using EM and its
+extensions, ECM and ECME. Statistica Sinica 5, 19-39.
+
+G. J. McLachlan and D. Peel (2000). Finite Mixture Models, chapter 7. Wiley.
+
+K. L. Lange, R. J. A. Little and J. M. G. Taylor (1989). Robust statistical modeling using
+the t distribution. JASA 84, 881-896.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import linalg, optimize, special
+
+from mixture._validation import check_data, check_nonnegative_float, check_vector
+from mixture.component import Component, Statistics
+from mixture.exceptions import DegenerateComponentError
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.statistics import GaussianStatistics
+from mixture.twins import MultivariateTwin
+
+__all__ = ["DEFAULT_DF_BOUNDS", "StudentT", "StudentTStatistics"]
+
+#: Default search interval of the degrees of freedom. Below 0.5 the distribution is so
+#: heavy-tailed that a component can explain any scattered row, which invites degenerate fits;
+#: above 1000 a Student-t is a Gaussian to within the accuracy any data set can resolve
+#: (the likelihood is flat in ``nu`` there), so a larger value would only be noise.
+DEFAULT_DF_BOUNDS: tuple[float, float] = (0.5, 1000.0)
+
+
+@dataclass(frozen=True, eq=False)
+class StudentTStatistics(Statistics):
+    """Additive E-step statistics of one Student-t component.
+
+    They depend on the parameters of the component that computed them (through the latent
+    weights ``u``), as EM's expected sufficient statistics do; they hold no parameters.
+
+    Attributes
+    ----------
+    weight : float
+        ``sum_i w_i``, the summed row weight.
+    weighted : GaussianStatistics
+        Statistics of the rows with weights ``w_i u_i`` (one component): ``weighted.weight``
+        of shape (1,) is ``sum_i w_i u_i``, ``weighted.mean`` of shape (1, n_features) the
+        ``(w u)``-weighted mean, ``weighted.scatter`` the centred ``(w u)``-weighted scatter in
+        the covariance structure's shape, merged across chunks with Chan's formula.
+    log_u_minus_u : float
+        ``sum_i w_i (E[log u_i] - E[u_i])``, which is ``sum_i w_i (log u_i - u_i)`` plus
+        ``sum_i w_i (digamma((nu + D) / 2) - log((nu + D) / 2))`` with the ``nu`` of the
+        component that computed the statistics. Folding that constant in here keeps the
+        M-step free of the previous parameters.
+    """
+
+    weight: float
+    weighted: GaussianStatistics
+    log_u_minus_u: float
+
+    def __add__(self, other: Statistics) -> StudentTStatistics:
+        if not isinstance(other, StudentTStatistics):
+            return NotImplemented
+        return StudentTStatistics(
+            self.weight + other.weight,
+            self.weighted + other.weighted,
+            self.log_u_minus_u + other.log_u_minus_u,
+        )
+
+    def scale(self, factor: float) -> StudentTStatistics:
+        return StudentTStatistics(
+            self.weight * factor, self.weighted.scale(factor), self.log_u_minus_u * factor
+        )
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weight)
+
+    @property
+    def weight_u(self) -> float:
+        """``sum_i w_i u_i``."""
+        return float(self.weighted.weight[0])
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The ``(w u)``-weighted mean, ndarray of shape (n_features,)."""
+        return self.weighted.mean[0]
+
+
+def _check_real(value: Any, *, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}")
+    return float(value)
+
+
+def _check_df_bounds(df_bounds: Any) -> tuple[float, float]:
+    try:
+        low, high = df_bounds
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"df_bounds must be a pair (low, high) with 0 < low < high; got {df_bounds!r}"
+        ) from None
+    low = _check_real(low, name="df_bounds[0]")
+    high = _check_real(high, name="df_bounds[1]")
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
+        raise ValueError(f"df_bounds must be finite with 0 < low < high; got ({low!r}, {high!r})")
+    return low, high
+
+
+class StudentT(Component):
+    """A multivariate Student-t distribution, fitted by exact EM with latent row weights.
+
+    The density is that of :func:`scipy.stats.multivariate_t` with ``shape`` the scale
+    matrix::
+
+        log p(x) = log G((nu + D) / 2) - log G(nu / 2) - (D / 2) log(nu pi)
+                   - log det(Sigma) / 2 - ((nu + D) / 2) log(1 + delta(x) / nu)
+
+    with ``delta(x) = (x - loc)^T Sigma^-1 (x - loc)``, computed from the Cholesky factor of
+    the scale by a triangular solve of the rows shifted by ``loc`` (no inverse is formed, and
+    the data's offset from the origin never enters a product).
+
+    Parameters
+    ----------
+    loc : array-like of shape (n_features,)
+        Location (the mean when ``df > 1``).
+    scale : array-like
+        Scale matrix in the structure's single-component form: ``(n_features, n_features)``
+        symmetric positive definite for :class:`~mixture.FullCovariance`, ``(n_features,)``
+        positive entries of the diagonal for :class:`~mixture.DiagonalCovariance`, a positive
+        scalar for :class:`~mixture.SphericalCovariance`. Not the covariance: that is
+        ``scale * df / (df - 2)`` for ``df > 2``.
+    df : float
+        Degrees of freedom ``nu > 0`` (finite; the limit ``nu -> inf`` is
+        :class:`~mixture.Gaussian`).
+    structure : CovarianceStructure, default FullCovariance()
+        How the scale matrix is parameterised. A tied structure is a property of several
+        components and is refused.
+    estimate_df : bool, default True
+        Estimate ``df`` in every M-step (one-dimensional root finding), or keep it fixed.
+    reg_covar : float, default 1e-6
+        Added to the diagonal of the scale matrix in the M-step.
+    df_bounds : (float, float), default (0.5, 1000.0)
+        Interval searched for ``df`` when it is estimated (``0 < low < high``, finite); the
+        M-step returns the bound when the likelihood is maximised at it. When
+        ``estimate_df`` is true the given ``df`` must lie within it.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter that is invalid.
+
+    Notes
+    -----
+    The statistics of a chunk depend on the current parameters through the latent weights
+    (see :class:`StudentTStatistics`). So even the first M-step after an initializer's labels
+    weights the rows with the ``loc``, ``scale`` and ``df`` of the components given to
+    :class:`~mixture.MixtureEM`; the data's overall mean and covariance are a neutral choice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = StudentT(loc=[0.0, 0.0], scale=np.eye(2), df=4.0)
+    >>> t.log_density(np.zeros((1, 2))).round(4)
+    array([-1.8379])
+    >>> rng = np.random.default_rng(0)
+    >>> X = StudentT([1.0, -1.0], [[2.0, 0.5], [0.5, 1.0]], df=5.0).sample(5000, rng)
+    >>> fitted = t.fit(X)
+    >>> for _ in range(50):  # a single component: EM iterations of the latent weights
+    ...     fitted = fitted.fit(X)
+    >>> fitted.loc.round(1).tolist()
+    [1.0, -1.0]
+    """
+
+    def __init__(
+        self,
+        loc: Any,
+        scale: Any,
+        df: float,
+        *,
+        structure: CovarianceStructure | None = None,
+        estimate_df: bool = True,
+        reg_covar: float = 1e-6,
+        df_bounds: tuple[float, float] = DEFAULT_DF_BOUNDS,
+    ) -> None:
+        structure = FullCovariance() if structure is None else structure
+        if not isinstance(structure, CovarianceStructure):
+            raise ValueError(
+                "structure must be a CovarianceStructure such as FullCovariance() or "
+                f"DiagonalCovariance(); got {structure!r}"
+            )
+        if structure.component_structure != structure:
+            raise ValueError(
+                f"structure {structure!r} is shared by several components; a single StudentT "
+                "needs a per-component structure (FullCovariance, DiagonalCovariance, "
+                "SphericalCovariance)"
+            )
+        loc = check_vector(loc, name="loc")
+        if loc.size == 0:
+            raise ValueError("loc must have at least one entry (one per feature)")
+        n_features = loc.shape[0]
+        if not isinstance(estimate_df, (bool, np.bool_)):
+            raise ValueError(f"estimate_df must be True or False; got {estimate_df!r}")
+        df = _check_real(df, name="df")
+        if not (np.isfinite(df) and df > 0):
+            raise ValueError(f"df must be finite and > 0; got {df}")
+        bounds = _check_df_bounds(df_bounds)
+        if estimate_df and not bounds[0] <= df <= bounds[1]:
+            raise ValueError(
+                f"df = {df} lies outside df_bounds {bounds}; widen df_bounds or pass "
+                "estimate_df=False"
+            )
+        reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
+
+        stacked = self._checked_scale(scale, structure, n_features)
+        dense = structure.full_matrices(stacked, n_features)[0]
+        try:
+            cholesky = linalg.cholesky(dense, lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            raise ValueError(
+                "scale is not numerically positive definite (its Cholesky factorisation fails)"
+            ) from None
+
+        self._loc = loc
+        self._scale = stacked  # the structure's (1, ...) stacked form
+        self._cholesky = cholesky  # lower L with L L^T = scale matrix
+        self._df = df
+        self._structure = structure
+        self._estimate_df = bool(estimate_df)
+        self._reg_covar = reg_covar
+        self._df_bounds = bounds
+        half_log_det = float(np.log(np.diagonal(cholesky)).sum())
+        self._log_normaliser = float(
+            special.gammaln((df + n_features) / 2.0)
+            - special.gammaln(df / 2.0)
+            - 0.5 * n_features * np.log(df * np.pi)
+            - half_log_det
+        )
+
+    @staticmethod
+    def _checked_scale(scale: Any, structure: CovarianceStructure, n_features: int) -> np.ndarray:
+        """The scale in the structure's stacked ``(1, ...)`` form, validated."""
+        raw = np.asarray(scale)
+        if raw.dtype.kind not in "biuf":
+            raise ValueError(f"scale must contain only real numbers; got dtype {raw.dtype}")
+        expected = structure.covariance_shape(1, n_features)
+        try:
+            stacked = structure.stack([raw.astype(np.float64)])
+        except ValueError as error:
+            raise ValueError(f"scale does not fit {structure!r}: {error}") from None
+        if stacked.shape != expected:
+            raise ValueError(
+                f"scale for {structure!r} with {n_features} features must have shape "
+                f"{expected[1:]}; got {raw.shape}"
+            )
+        if not np.isfinite(stacked).all():
+            raise ValueError("scale contains NaN or infinity")
+        try:
+            structure.check_covariances(stacked)
+        except ValueError as error:
+            raise ValueError(f"scale is not a valid scale of {structure!r}: {error}") from None
+        return stacked
+
+    # -- settings and parameters ------------------------------------------------------------
+    def _with(self, loc: np.ndarray, scale: np.ndarray, df: float) -> StudentT:
+        """A new component with these parameters and this one's settings."""
+        return StudentT(
+            loc,
+            scale,
+            df,
+            structure=self._structure,
+            estimate_df=self._estimate_df,
+            reg_covar=self._reg_covar,
+            df_bounds=self._df_bounds,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StudentT(loc={self._loc.tolist()!r}, scale={self.scale.tolist()!r}, "
+            f"df={self._df:.6g}, structure={self._structure!r}, "
+            f"estimate_df={self._estimate_df}, reg_covar={self._reg_covar!r}, "
+            f"df_bounds={self._df_bounds!r})"
+        )
+
+    def with_parameters_from(self, other: Component) -> StudentT:
+        """``other``'s loc, scale and df with this component's settings (for warm starts)."""
+        if (
+            not isinstance(other, StudentT)
+            or other.structure != self._structure
+            or other.n_features != self.n_features
+        ):
+            raise ValueError(
+                f"cannot start {self!r} from {other!r}: need a StudentT with the same "
+                "structure and number of features"
+            )
+        return self._with(other._loc, other.scale, other.df)
+
+    @property
+    def loc(self) -> np.ndarray:
+        """Location, ndarray of shape (n_features,)."""
+        return self._loc.copy()
+
+    @property
+    def scale(self) -> np.ndarray:
+        """Scale in the structure's single-component form (``(D, D)``, ``(D,)`` or scalar)."""
+        return np.array(self._structure.component_covariance(self._scale, 0))
+
+    @property
+    def scale_matrix(self) -> np.ndarray:
+        """Dense scale matrix, ndarray of shape (n_features, n_features)."""
+        return self._cholesky @ self._cholesky.T
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom."""
+        return self._df
+
+    @property
+    def structure(self) -> CovarianceStructure:
+        return self._structure
+
+    @property
+    def estimate_df(self) -> bool:
+        return self._estimate_df
+
+    @property
+    def reg_covar(self) -> float:
+        return self._reg_covar
+
+    @property
+    def df_bounds(self) -> tuple[float, float]:
+        return self._df_bounds
+
+    @property
+    def n_features(self) -> int:
+        return int(self._loc.shape[0])
+
+    @property
+    def n_parameters(self) -> int:
+        """``D`` location + the structure's scale parameters (+ 1 when ``df`` is estimated)."""
+        scale_parameters = self._structure.n_parameters(1, self.n_features)
+        return self.n_features + scale_parameters + int(self._estimate_df)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean of each feature, shape (n_features,): ``loc`` when ``df > 1``.
+
+        For ``df <= 1`` the mean does not exist and every entry is NaN (the convention of
+        :func:`scipy.stats.t`).
+        """
+        if self._df > 1:
+            return self._loc.copy()
+        return np.full(self.n_features, np.nan)
+
+    @property
+    def variance(self) -> np.ndarray:
+        """Variance of each feature, shape (n_features,): ``diag(scale) df / (df - 2)``.
+
+        Infinite for ``1 < df <= 2`` and NaN for ``df <= 1`` (as :func:`scipy.stats.t`).
+        """
+        diagonal = np.einsum("ij,ij->i", self._cholesky, self._cholesky)
+        if self._df > 2:
+            return diagonal * (self._df / (self._df - 2.0))
+        return np.full(self.n_features, np.inf if self._df > 1 else np.nan)
+
+    def scipy_twin(self) -> MultivariateTwin:
+        from scipy.stats import multivariate_t
+
+        frozen = multivariate_t(loc=self._loc, shape=self.scale_matrix, df=self._df)
+        return MultivariateTwin(frozen, self.n_features)
+
+    # -- densities --------------------------------------------------------------------------
+    def mahalanobis(self, X: Any) -> np.ndarray:
+        """Squared Mahalanobis distance of each row to ``loc`` under the scale matrix.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float64
+        """
+        data = check_data(X, n_features=self.n_features, min_rows=0)
+        return self._mahalanobis(data)
+
+    def _mahalanobis(self, data: np.ndarray) -> np.ndarray:
+        """``|L^-1 (x - loc)|^2`` per row, float64 of shape (n,).
+
+        The rows are shifted by ``loc`` first (in float64), so no product sees the data's
+        offset. Then ``L z = x - loc`` is solved for all rows at once by forward substitution
+        over the features, on a ``(D, n)`` copy whose feature rows are contiguous:
+        ``z_j = (s_j - L[j, :j] @ z[:j]) / L[j, j]``, the backward-stable recurrence of
+        LAPACK's triangular solve. It is written with numpy rather than
+        ``scipy.linalg.solve_triangular`` because numpy and scipy ship separate OpenBLAS
+        builds whose thread pools contend when their calls alternate chunk after chunk (the
+        statistics' scatter GEMM, then this solve): on a loaded two-core machine a 3-component
+        fit of 20,000 rows took 15-24 s with scipy's solve and 2 s with this loop.
+        """
+        solved = np.subtract(data, self._loc, dtype=np.float64).T.copy()
+        lower = self._cholesky
+        for j in range(solved.shape[0]):
+            if j:
+                solved[j] -= lower[j, :j] @ solved[:j]
+            solved[j] /= lower[j, j]
+        return np.einsum("dn,dn->n", solved, solved)
+
+    def log_density(self, X: Any) -> np.ndarray:
+        """Log-density of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float64
+        """
+        data = check_data(X, n_features=self.n_features)
+        delta = self._mahalanobis(data)
+        exponent = 0.5 * (self._df + self.n_features)
+        return self._log_normaliser - exponent * np.log1p(delta / self._df)
+
+    # -- EM ---------------------------------------------------------------------------------
+    def latent_weights(self, X: Any) -> np.ndarray:
+        """E-step weights ``E[u_i] = (df + D) / (df + delta_i)`` of each row.
+
+        Rows with small weights are the ones the component treats as outlying.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        data = check_data(X, n_features=self.n_features, min_rows=0)
+        return (self._df + self.n_features) / (self._df + self._mahalanobis(data))
+
+    def statistics(self, X: Any, weights: Any) -> StudentTStatistics:
+        """E-step statistics of weighted rows under the current parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        weights : array-like of shape (n_samples,)
+            Non-negative row weights (responsibility times sample weight).
+
+        Returns
+        -------
+        StudentTStatistics
+        """
+        data = check_data(X, n_features=self.n_features, min_rows=0)
+        row_weights = check_vector(weights, name="weights")
+        if row_weights.shape != (data.shape[0],) or (row_weights < 0).any():
+            raise ValueError(
+                f"weights must be {data.shape[0]} non-negative numbers, one per row of X"
+            )
+        n_features = self.n_features
+        delta = self._mahalanobis(data)
+        u = (self._df + n_features) / (self._df + delta)
+        log_u = np.log(self._df + n_features) - np.log(self._df + delta)
+        half = 0.5 * (self._df + n_features)
+        offset = float(special.digamma(half) - np.log(half))  # E[log u] - log E[u]
+        total = float(row_weights.sum())
+        weighted = GaussianStatistics.of_rows(data, (row_weights * u)[:, None], self._structure)
+        # An elementwise product and sum, not np.dot: numpy's BLAS dot of two long vectors
+        # ran 2 ms per chunk here, its threads contending with scipy's OpenBLAS pool.
+        log_u_minus_u = float((row_weights * (log_u - u)).sum()) + offset * total
+        return StudentTStatistics(total, weighted, log_u_minus_u)
+
+    def from_statistics(self, statistics: Statistics) -> StudentT:
+        """M-step: the (w u)-weighted location and scale, and the degrees of freedom.
+
+        Parameters
+        ----------
+        statistics : StudentTStatistics
+            Summed statistics, computed with this component's parameters.
+
+        Returns
+        -------
+        StudentT
+            A new component with this one's settings.
+
+        Raises
+        ------
+        DegenerateComponentError
+            If the statistics carry no weight, or the scale collapsed (below the
+            floating-point resolution of the location) or overflowed.
+        """
+        if not isinstance(statistics, StudentTStatistics):
+            raise ValueError(
+                f"StudentT.from_statistics needs StudentTStatistics; got "
+                f"{type(statistics).__name__}"
+            )
+        if not statistics.weight > 0:
+            raise DegenerateComponentError(
+                "the statistics carry no weight, so a StudentT cannot be estimated from them"
+            )
+        n_features = self.n_features
+        loc = statistics.mean.copy()
+        scale = self._structure.from_scatter(
+            statistics.weighted.scatter,
+            np.array([statistics.weight]),
+            self._reg_covar,
+            n_features,
+        )
+        self._check_resolvable(loc, scale)
+        if self._estimate_df:
+            df = self._solve_df(statistics.log_u_minus_u / statistics.weight)
+        else:
+            df = self._df
+        return self._with(loc, self._structure.component_covariance(scale, 0), df)
+
+    def _check_resolvable(self, loc: np.ndarray, scale: np.ndarray) -> None:
+        if not np.isfinite(scale).all():
+            raise DegenerateComponentError(
+                "the StudentT scale overflowed to infinity: the data's values are too large to "
+                "square in floating point; rescale the data"
+            )
+        smallest = float(self._structure.smallest_variances(scale, 1)[0])
+        resolution = (16 * np.finfo(np.float64).eps * float(np.abs(loc).max())) ** 2
+        if not smallest > resolution:
+            raise DegenerateComponentError(
+                f"the StudentT collapsed: the smallest scale variance ({smallest:.3g}) is not "
+                "above the floating-point resolution of its location. Increase reg_covar, use "
+                "fewer components, or remove duplicated rows and constant features"
+            )
+
+    def _solve_df(self, mean_term: float) -> float:
+        """Maximise the expected complete-data log-likelihood in ``df`` over ``df_bounds``.
+
+        Parameters
+        ----------
+        mean_term : float
+            ``sum_i w_i (E[log u_i] - E[u_i]) / sum_i w_i`` (always <= -1).
+
+        Returns
+        -------
+        float
+            The root of ``g(nu) = log(nu/2) - digamma(nu/2) + 1 + mean_term``, which
+            decreases strictly in ``nu``, or the bound on the side where it lies.
+        """
+        low, high = self._df_bounds
+
+        def gradient(nu: float) -> float:
+            return float(np.log(0.5 * nu) - special.digamma(0.5 * nu) + 1.0 + mean_term)
+
+        if gradient(low) <= 0.0:
+            return low
+        if gradient(high) >= 0.0:
+            return high
+        return float(optimize.brentq(gradient, low, high, xtol=1e-12, maxiter=200))
+
+    def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw rows: ``loc + L z / sqrt(g / df)`` with ``z ~ N(0, I)``, ``g ~ chi2(df)``.
+
+        Parameters
+        ----------
+        n_samples : int
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        z = rng.standard_normal((n_samples, self.n_features))
+        g = rng.chisquare(self._df, size=n_samples)
+        return self._loc + (z @ self._cholesky.T) / np.sqrt(g / self._df)[:, None]
