@@ -133,3 +133,44 @@ def test_bad_arguments_are_named(options: dict, message: str) -> None:
     X = blobs(9, 40, 2, 2)
     with pytest.raises(ValueError, match=message):
         select_model(X, **options)
+
+
+def test_selection_across_families_prefers_an_explicit_noise_component() -> None:
+    """Gaussian vs Student-t vs Gaussian + uniform noise, on three clusters with 5% outliers."""
+    from mixture import ComponentList, Gaussian, RandomRows, StudentT, Uniform
+
+    rng = np.random.default_rng(0)
+    means = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    clusters = np.concatenate([rng.multivariate_normal(m, 0.5 * np.eye(2), 1000) for m in means])
+    low, high = clusters.min(axis=0), clusters.max(axis=0)
+    outliers = rng.uniform(low - 4.5 * (high - low), high + 4.5 * (high - low), (150, 2))
+    X = np.concatenate([clusters, outliers])
+    noise = Uniform.covering(X)
+    models = {
+        "gaussian": lambda k: GaussianFamily(k),
+        "student-t": lambda k: ComponentList(
+            [StudentT(np.zeros(2), np.eye(2), 4.0, estimate_df=False) for _ in range(k)]
+        ),
+        # k Gaussians plus the background: the candidate has k + 1 components.
+        "gaussian+noise": lambda k: ComponentList(
+            [*(Gaussian(np.zeros(2), np.eye(2)) for _ in range(k)), noise]
+        ),
+    }
+    selection = select_model(
+        X,
+        n_components=[2, 3, 4],
+        models=models,
+        initializer=RandomRows(),
+        n_init=3,
+        random_state=0,
+        max_iter=300,
+    )
+    by_model = {(c.model, c.n_components): c for c in selection.candidates}
+    best = selection.best
+    assert (best.model, best.n_components) == ("gaussian+noise", 4)
+    assert best.bic < by_model["gaussian", 3].bic
+    assert best.bic < by_model["student-t", 3].bic
+    fitted = np.array([c.mean for c in best.result.components[:3]])
+    order = [int(np.argmin(np.linalg.norm(fitted - m, axis=1))) for m in means]
+    np.testing.assert_allclose(fitted[order], means, atol=0.1)
+    assert best.result.weights[3] == pytest.approx(150 / 3150, abs=0.01)
