@@ -1,18 +1,48 @@
-"""Row chunking: the engine processes data in slices so temporaries stay small."""
+"""Row chunks, and the thread-parallel work inside one chunk.
+
+The engine processes data in chunks of rows so that temporaries stay small. Inside a chunk
+the Gaussian family splits its work (blocks of rows, or groups of components) over the
+machine's cores with :func:`parallel_map`: numpy's element-wise operations run on one core
+only, and the GEMMs of one chunk (a ``D x D`` scatter per component, for example) are too
+small for the BLAS's own threads to use several cores well. While the blocks run, the BLAS
+is limited to one thread per block (through ``threadpoolctl``, as scikit-learn's k-means
+does), so the cores are not oversubscribed. The number of blocks follows the BLAS's own
+thread limit: under ``threadpoolctl.threadpool_limits(1)`` (or ``OMP_NUM_THREADS=1``) all
+work runs serially in the calling thread. Results never depend on the number of threads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TypeVar
 
-#: Bytes that the largest per-chunk temporary (rows x components x features) may occupy.
-#: A few MiB keeps it in the last-level cache of common CPUs.
-CHUNK_BYTES = 2 * 1024 * 1024
-MIN_CHUNK_ROWS = 256
-MAX_CHUNK_ROWS = 16384
+#: Bytes of the per-chunk working set (the ``(K, rows)`` log-densities plus rows of
+#: features per row); 8 MiB keeps a chunk's arrays in the last-level cache.
+CHUNK_BYTES = 8 * 1024 * 1024
+MIN_CHUNK_ROWS = 1024
+MAX_CHUNK_ROWS = 32768
+#: Rows per block of work inside a chunk (the unit handed to a thread). Fewer rows than
+#: two blocks are not split over threads.
+PARALLEL_BLOCK_ROWS = 2048
+#: At most this many threads (more blocks than this would make them too small).
+MAX_WORKERS = 16
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def auto_chunk_size(n_components: int, n_features: int, itemsize: int = 8) -> int:
-    """Rows per chunk so that a ``(rows, n_components, n_features)`` temporary fits the budget.
+    """Rows per chunk for a mixture of this shape.
+
+    A chunk's working set per row is about ``K + 3 D + 2`` floats (its log-densities or
+    responsibilities, the shifted rows and their features); the chunk is sized so that
+    this stays within ``CHUNK_BYTES``, between ``MIN_CHUNK_ROWS`` and ``MAX_CHUNK_ROWS``
+    rows. Large chunks keep the per-chunk overhead (Python calls, merging statistics) small;
+    the kernels work through a chunk in cache-sized blocks.
 
     Parameters
     ----------
@@ -26,7 +56,7 @@ def auto_chunk_size(n_components: int, n_features: int, itemsize: int = 8) -> in
     int
         A chunk size between ``MIN_CHUNK_ROWS`` and ``MAX_CHUNK_ROWS``.
     """
-    per_row = max(1, n_components) * (max(1, n_features) + 1) * itemsize
+    per_row = (max(1, n_components) + 3 * max(1, n_features) + 2) * max(itemsize, 8)
     return int(min(MAX_CHUNK_ROWS, max(MIN_CHUNK_ROWS, CHUNK_BYTES // per_row)))
 
 
@@ -34,3 +64,142 @@ def row_slices(n_rows: int, chunk_size: int) -> Iterator[slice]:
     """Consecutive slices covering ``range(n_rows)`` with at most ``chunk_size`` rows each."""
     for start in range(0, n_rows, chunk_size):
         yield slice(start, min(start + chunk_size, n_rows))
+
+
+def split_rows(n_rows: int, n_blocks: int) -> list[slice]:
+    """At most ``n_blocks`` consecutive slices of nearly equal size covering the rows."""
+    n_blocks = max(1, min(n_blocks, n_rows))
+    bounds = [n_rows * i // n_blocks for i in range(n_blocks + 1)]
+    return [slice(bounds[i], bounds[i + 1]) for i in range(n_blocks)]
+
+
+# -- threads -----------------------------------------------------------------------------------
+class _BlasThreads:
+    """The BLAS libraries' thread limits: read them, and hold them at 1 while blocks run.
+
+    Nested and concurrent holds (several fits in threads of one process) are counted, so
+    the original limits are restored once, when the last hold ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: list[tuple[Any, int]] = []
+        self._libraries: list[Any] | None = None
+
+    def _blas(self) -> list[Any]:
+        if self._libraries is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+
+                controller = ThreadpoolController().select(user_api="blas")
+                self._libraries = list(controller.lib_controllers)
+            except Exception:  # threadpoolctl missing or unable to inspect this process
+                self._libraries = []
+        return self._libraries
+
+    def limit(self) -> int:
+        """Largest thread limit of the BLAS libraries (1 if unknown); while held, the
+        limit from before the hold."""
+        with self._lock:
+            if self._depth:
+                return max((n_threads for _, n_threads in self._saved), default=1)
+        limits = []
+        for library in self._blas():
+            try:
+                limits.append(int(library.num_threads))
+            except Exception:
+                continue
+        return max(limits, default=1)
+
+    @staticmethod
+    def _set(library: Any, n_threads: int) -> None:
+        # threadpoolctl lets only one "controlling" thread change OpenBLAS's process-wide
+        # limit; whichever of our threads gets here must be able to set and restore it.
+        clear = getattr(type(library), "clear_controlling_thread", None)
+        if clear is not None:
+            clear(force=True)
+        library.set_num_threads(n_threads)
+        if clear is not None:
+            clear(force=True)
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = [(library, int(library.num_threads)) for library in self._blas()]
+                for library, _ in self._saved:
+                    self._set(library, 1)
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for library, n_threads in self._saved:
+                    self._set(library, n_threads)
+                self._saved = []
+
+
+_BLAS = _BlasThreads()
+_POOL: ThreadPoolExecutor | None = None
+_POOL_PID: int | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count() -> int:
+    """Threads :func:`parallel_map` uses: the BLAS's thread limit, capped by the cores
+    available to this process and by ``MAX_WORKERS``."""
+    return max(1, min(_BLAS.limit(), _cpu_count(), MAX_WORKERS))
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL, _POOL_PID
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_PID != os.getpid():  # a forked child needs its own threads
+            _POOL = ThreadPoolExecutor(
+                max_workers=min(_cpu_count(), MAX_WORKERS), thread_name_prefix="mixture"
+            )
+            _POOL_PID = os.getpid()
+        return _POOL
+
+
+def parallel_rows(n_rows: int) -> bool:
+    """Whether work on ``n_rows`` rows is split over threads (several workers, and at
+    least two blocks of ``PARALLEL_BLOCK_ROWS``)."""
+    return n_rows >= 2 * PARALLEL_BLOCK_ROWS and worker_count() > 1
+
+
+def parallel_section(active: bool = True) -> AbstractContextManager[Any]:
+    """Context holding the BLAS at one thread for a stretch of work that uses
+    :func:`parallel_map`, including the GEMMs run between its calls.
+
+    OpenBLAS's threads keep spinning for a while after each multi-threaded call; a GEMM on
+    BLAS threads followed by our own threads would leave three busy threads on two cores.
+    Holding the limit across the whole chunk avoids that. A no-op unless ``active`` (pass
+    :func:`parallel_rows`: changing the BLAS's limit costs more than small chunks take).
+    """
+    return _BLAS if active and worker_count() > 1 else nullcontext()
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[function(item) for item in items]``, the items run in parallel threads.
+
+    With one item, or one worker, the calls run in the calling thread. Otherwise the BLAS
+    is held at one thread while they run. ``function`` must only write to outputs no other
+    item writes to.
+    """
+    if (
+        len(items) <= 1
+        or worker_count() <= 1
+        or threading.current_thread().name.startswith("mixture")
+    ):
+        return [function(item) for item in items]
+    with _BLAS:
+        return list(_pool().map(function, items))

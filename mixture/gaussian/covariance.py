@@ -23,21 +23,64 @@ upper triangular, so the squared Mahalanobis distance of ``x`` is ``|(x - mean) 
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from scipy import linalg
 
+from mixture._chunking import (
+    PARALLEL_BLOCK_ROWS,
+    parallel_map,
+    parallel_rows,
+    parallel_section,
+    split_rows,
+)
 from mixture.exceptions import DegenerateComponentError
 
 __all__ = [
     "CovarianceStructure",
     "DiagonalCovariance",
     "FullCovariance",
+    "LogDensityKernel",
     "SphericalCovariance",
     "TiedCovariance",
 ]
+
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+#: Expanded distances. The E-step of every structure can expand the squared distance of a
+#: row y (shifted by the reference point) to component k into one inner product,
+#: ``q_k(y) = c_k . f(y) + q_k(0)``, with features f(y) shared by all components
+#: (``y_i y_j`` and ``y`` for full covariance, ``y_j^2`` and ``y`` for diagonal, ...), so
+#: that one GEMM gives all K distances. Where a row lies near a component far from the
+#: reference the terms cancel: rounding adds up to about ``2**-53 * M_k * sqrt(m)``, with
+#: ``m`` terms whose absolute values sum to ``M_k`` at the component's mean. A component is
+#: expanded only while ``M_k * sqrt(m) <= EXPANSION_LIMIT``, which bounds that error by
+#: ``2**-32`` (2.3e-10 nats; measured errors are 5-10 times smaller and comparable to those
+#: of the direct evaluation). Other components are evaluated directly (no cancellation).
+EXPANSION_LIMIT = 2.0**21
+
+#: Raw moments. The diagonal and spherical M-steps take their scatter from raw weighted
+#: moments about the chunk's first row, ``sum_i w_i y_i^2 - w m^2``, one GEMM for all
+#: components. Where the raw moment exceeds the centred one by more than this factor (a
+#: component whose mean lies more than 64 standard deviations from that row), the centred
+#: scatter of that component is recomputed from exactly centred rows, so at most 12 bits are
+#: lost to cancellation, wherever the data lie.
+SCATTER_LIMIT = 2.0**12
+
+#: Relative cost of one element-wise numpy operation, in multiply-adds of a GEMM: used to
+#: choose between the expanded and the projected full-covariance E-step.
+ELEMENT_COST = 25.0
+
+#: Bytes of the blocks (features or projected rows) the E-step works through at a time, so
+#: that the element-wise passes run in cache; the quadratic features of the full-covariance
+#: expansion need longer blocks to keep the number of numpy calls per row small.
+BLOCK_BYTES = 1024 * 1024
+FEATURE_BLOCK_BYTES = 4 * 1024 * 1024
 
 
 def _weighted_centred_rows(
@@ -49,6 +92,94 @@ def _weighted_centred_rows(
         centred = X - means[k].astype(X.dtype, copy=False)
         centred *= root[:, k, None]
         yield k, centred
+
+
+def _transposed_shift(X: np.ndarray, reference: np.ndarray, dtype: Any) -> np.ndarray:
+    """``(X - reference).T`` as a C-ordered ``(D, n)`` array of ``dtype``.
+
+    In this layout every per-feature or per-component operation runs along contiguous rows
+    of length n, rather than along rows of length D (slow for small D).
+    """
+    out = np.empty((X.shape[1], X.shape[0]), dtype=dtype)
+    np.subtract(X.T, reference[:, None], out=out)
+    return out
+
+
+def _components_first(weights: np.ndarray, dtype: Any) -> np.ndarray:
+    """``weights.T`` as a C-ordered ``(K, n)`` array of ``dtype`` (a view when possible)."""
+    return np.ascontiguousarray(weights.T, dtype=dtype)
+
+
+# Products inside worker threads use np.dot: numpy's matmul keeps the GIL for ``A @ A.T``
+# (its syrk path), which serialised the threads' per-component scatters for D <= 16.
+
+
+def _row_blocks(n_rows: int) -> list[slice]:
+    """Blocks of about ``PARALLEL_BLOCK_ROWS`` rows that a chunk's work is split into.
+
+    The partition depends on the number of rows only, never on the number of threads, so
+    sums over blocks (in block order) are the same whether the blocks run serially or in
+    parallel. With several blocks per thread, a core slowed down by other processes simply
+    takes fewer of them.
+    """
+    return split_rows(n_rows, max(1, n_rows // PARALLEL_BLOCK_ROWS))
+
+
+def _shifted_rows_and_means(
+    X: np.ndarray, weights_t: np.ndarray, dtype: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rows_t = (X - X[0]).T`` ``(D, n)``, the weights ``(K,)`` and weighted means
+    ``(K, D)`` (float64, relative to ``X[0]``), computed by blocks of rows in parallel."""
+    n_rows, n_features = X.shape
+    rows_t = np.empty((n_features, n_rows), dtype=dtype)
+    reference = X[0]
+
+    def sums_of(rows: slice) -> np.ndarray:
+        block = rows_t[:, rows]
+        np.subtract(X[rows].T, reference[:, None], out=block)
+        return np.dot(weights_t[:, rows], block.T).astype(np.float64)
+
+    sums = sum(parallel_map(sums_of, _row_blocks(n_rows)))
+    weight = weights_t.sum(axis=1, dtype=np.float64)
+    return rows_t, weight, _safe_divide(sums, weight)
+
+
+def _safe_divide(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``sums / weight[:, None]``, 0 where the weight is 0."""
+    out = np.zeros(sums.shape)
+    return np.divide(sums, weight[:, None], out=out, where=weight[:, None] > 0)
+
+
+def _raw_moments(
+    X: np.ndarray, weights_t: np.ndarray, reference: np.ndarray, squares: str
+) -> np.ndarray:
+    """``weights_t @ [q(y) ; y]^T`` for rows ``y = X - reference``, float64, ``(K, m)``.
+
+    ``q(y)`` is ``y_j^2`` per feature (``squares="each"``) or ``sum_j y_j^2``
+    (``squares="sum"``). Blocks of rows run in parallel threads, through cache-sized
+    pieces; their sums add up.
+    """
+    n_rows, n_features = X.shape
+    n_quadratic = n_features if squares == "each" else 1
+    n_terms = n_quadratic + n_features
+
+    def moments_of(rows: slice) -> np.ndarray:
+        total = np.zeros((weights_t.shape[0], n_terms))
+        step = _block_rows(rows.stop - rows.start, n_terms)
+        features = np.empty((n_terms, step))
+        for first in range(rows.start, rows.stop, step):
+            last = min(first + step, rows.stop)
+            block = features[:, : last - first]
+            linear = block[n_quadratic:]
+            np.subtract(X[first:last].T, reference[:, None], out=linear)
+            if n_quadratic == 1:
+                np.einsum("jn,jn->n", linear, linear, out=block[0])
+            else:
+                np.square(linear, out=block[:n_quadratic])
+            total += np.dot(weights_t[:, first:last], block.T)
+        return total
+
+    return sum(parallel_map(moments_of, _row_blocks(n_rows)))
 
 
 def _divisor(weight: np.ndarray) -> np.ndarray:
@@ -79,6 +210,312 @@ def _check_symmetric_positive(matrices: np.ndarray, what: str) -> None:
             raise ValueError(f"{what}[{k}] is not symmetric")
         if np.linalg.eigvalsh(matrix)[0] <= 0:
             raise ValueError(f"{what}[{k}] is not positive definite")
+
+
+class LogDensityKernel(ABC):
+    """Log-densities of K Gaussians of one structure, prepared for rows of one dtype.
+
+    A fitted family builds one per dtype (:meth:`CovarianceStructure.log_density_kernel`)
+    and calls it on every chunk of rows, so everything that depends only on the parameters
+    (stacked factors, expansion coefficients, constants) is computed once per M-step, not
+    per chunk.
+    """
+
+    @abstractmethod
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_i)`` for rows ``X`` of shape ``(n, D)``.
+
+        Returns
+        -------
+        ndarray of shape (n, K) and the dtype of ``X``
+            The built-in kernels return a Fortran-ordered array (a transposed ``(K, n)``
+            one): each component's column is contiguous, so the log-sum-exp over components
+            runs as K vectorised passes over rows instead of n short rows of length K.
+        """
+
+
+class _MahalanobisKernel(LogDensityKernel):
+    """Any structure, through its :meth:`CovarianceStructure.mahalanobis` (the reference
+    path, used by structures defined outside this module)."""
+
+    def __init__(
+        self,
+        structure: CovarianceStructure,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> None:
+        self._structure = structure
+        # Round the reference to the data's dtype once and shift rows and means by that same
+        # point, so float32 rows far from the origin are not displaced from the means.
+        self._reference = reference.astype(dtype)
+        self._means = (means - self._reference.astype(np.float64)).astype(dtype)
+        self._factors = precisions_cholesky.astype(dtype, copy=False)
+        self._half_log_det = half_log_det.astype(dtype)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        out = self._structure.mahalanobis(X - self._reference, self._means, self._factors)
+        out += X.shape[1] * _LOG_2PI
+        out *= -0.5
+        out += self._half_log_det
+        return out
+
+
+class _BlockKernel(LogDensityKernel):
+    """Shared driver: the chunk is split into row blocks run in parallel threads, each
+    filling its columns of one ``(K, n)`` result."""
+
+    _dtype: np.dtype
+    _n_components: int
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        n_rows = X.shape[0]
+        out = np.empty((self._n_components, n_rows), dtype=self._dtype)
+        blocks = _row_blocks(n_rows)
+        with parallel_section(len(blocks) > 1):
+            parallel_map(lambda rows: self._fill(X[rows], out[:, rows]), blocks)
+        return out.T
+
+    @abstractmethod
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        """Write the ``(K, n)`` log-densities of rows ``X`` into ``out``."""
+
+
+def _block_rows(n_rows: int, floats_per_row: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Rows per block so that ``floats_per_row`` float64 per row fill ``block_bytes``."""
+    return max(1, min(n_rows, block_bytes // (8 * max(1, floats_per_row))))
+
+
+class _FullKernel(_BlockKernel):
+    """Full covariance: ``|U_k^T (x - mu_k)|^2`` for all K components.
+
+    Two evaluations, both one GEMM per block of rows for many components and no
+    ``(n, K, D)`` temporary:
+
+    - *expanded* (float64, when cheaper): ``(x - mu)^T P (x - mu)`` with ``P = U U^T`` is a
+      linear function of the ``D (D + 1) / 2 + D`` features ``y_i y_j`` (i <= j) and ``y_i``
+      of the shifted row ``y``. One GEMM of the coefficients ``(K, m)`` with a block of
+      features ``(m, rows)`` gives every distance: half the multiply-adds of the
+      projection, and element-wise work that does not grow with K.
+    - *projected*: the rows, with a row of ones appended, are multiplied by the stacked
+      factors ``[U_k^T | -U_k^T nu_k]`` (so the projected means are subtracted inside the
+      GEMM), and ``einsum`` sums the squares in one pass. Used for float32 rows (whose
+      rounding the expansion would magnify), for components failing
+      ``EXPANSION_LIMIT`` (far from the reference relative to their spread), and when K is
+      small compared to D.
+    """
+
+    def __init__(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> None:
+        n_components, n_features, _ = precisions_cholesky.shape
+        self._dtype = np.dtype(dtype)
+        self._n_components = n_components
+        self._n_features = n_features
+        self._reference = reference.astype(dtype)
+        centres = means - self._reference.astype(np.float64)
+        self._constants = (half_log_det - 0.5 * n_features * _LOG_2PI)[:, None]
+        projected_centres = np.einsum("kd,kde->ke", centres, precisions_cholesky)
+
+        expanded = np.zeros(n_components, dtype=bool)
+        upper = np.triu_indices(n_features)
+        n_terms = upper[0].size + n_features
+        cost_expanded = n_terms * (2.0 * n_components + ELEMENT_COST)
+        cost_projected = n_components * n_features * (2.0 * (n_features + 1) + ELEMENT_COST)
+        if self._dtype == np.float64 and cost_expanded < cost_projected:
+            precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
+            doubling = np.where(upper[0] == upper[1], 1.0, 2.0)
+            quadratic = precisions[:, upper[0], upper[1]] * doubling
+            linear = -2.0 * np.einsum("kde,ke->kd", precisions, centres)
+            offsets = (projected_centres**2).sum(axis=1)
+            at_mean = np.abs(centres[:, upper[0]] * centres[:, upper[1]])
+            magnitude = (
+                (np.abs(quadratic) * at_mean).sum(axis=1)
+                + (np.abs(linear) * np.abs(centres)).sum(axis=1)
+                + offsets
+            )
+            expanded = magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT
+            # log p = -q / 2 + constant, folded into the coefficients and offsets.
+            coefficients = np.hstack([quadratic, linear])[expanded]
+            self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
+            self._offsets = (self._constants[:, 0] - 0.5 * offsets)[expanded][:, None]
+        self._expanded = np.flatnonzero(expanded)
+        self._n_terms = n_terms
+        self._projected = np.flatnonzero(~expanded)
+        if self._projected.size:
+            chosen = self._projected
+            factors = np.concatenate(
+                [
+                    precisions_cholesky[chosen].transpose(0, 2, 1),
+                    -projected_centres[chosen][:, :, None],
+                ],
+                axis=2,
+            )  # (k, D, D + 1): [U_k^T | -U_k^T nu_k]
+            self._factors = np.ascontiguousarray(factors.reshape(-1, n_features + 1), dtype=dtype)
+
+    @staticmethod
+    def _positions(chosen: np.ndarray, n_components: int) -> slice | np.ndarray:
+        """Rows of the result for these components: a slice when they are all of them."""
+        return slice(None) if chosen.size == n_components else chosen
+
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        n_features, dtype = self._n_features, self._dtype
+        n_rows = X.shape[0]
+        rows_t = np.empty((n_features + 1, n_rows), dtype=dtype)  # shifted rows and ones
+        np.subtract(X.T, self._reference[:, None], out=rows_t[:n_features])
+        rows_t[n_features] = 1.0
+        if self._expanded.size:
+            self._fill_expanded(rows_t[:n_features], out)
+        if self._projected.size:
+            self._fill_projected(rows_t, out)
+
+    def _fill_expanded(self, rows_t: np.ndarray, out: np.ndarray) -> None:
+        n_features, n_rows = rows_t.shape
+        positions = self._positions(self._expanded, self._n_components)
+        step = _block_rows(n_rows, self._n_terms, FEATURE_BLOCK_BYTES)
+        features = np.empty((self._n_terms, step))
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            block = features[:, : last - first]
+            rows = rows_t[:, first:last]
+            row = 0
+            for i in range(n_features):  # y_i y_j for j >= i, then y
+                np.multiply(rows[i], rows[i:], out=block[row : row + n_features - i])
+                row += n_features - i
+            block[row:] = rows
+            if isinstance(positions, slice):
+                values = out[:, first:last]
+                np.matmul(self._coefficients, block, out=values)
+                values += self._offsets
+            else:
+                values = np.dot(self._coefficients, block)
+                values += self._offsets
+                out[positions, first:last] = values
+
+    def _fill_projected(self, rows_t: np.ndarray, out: np.ndarray) -> None:
+        n_features = self._n_features
+        n_rows = rows_t.shape[1]
+        chosen = self._projected
+        whole = chosen.size == self._n_components
+        step = _block_rows(n_rows, n_features)
+        group = max(1, min(chosen.size, BLOCK_BYTES // (8 * n_features * step)))
+        buffer = np.empty(group * n_features * step, dtype=self._dtype)
+        constants = self._constants[chosen].astype(self._dtype)
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            width = last - first
+            rows = rows_t[:, first:last]
+            for start in range(0, chosen.size, group):
+                stop = min(start + group, chosen.size)
+                size = stop - start
+                block = buffer[: size * n_features * width].reshape(size * n_features, width)
+                np.matmul(self._factors[start * n_features : stop * n_features], rows, out=block)
+                cube = block.reshape(size, n_features, width)
+                target = slice(start, stop) if whole else chosen[start:stop]
+                distances = np.einsum("kdn,kdn->kn", cube, cube)
+                distances *= -0.5
+                distances += constants[start:stop]
+                out[target, first:last] = distances
+
+
+class _ExpandedKernel(_BlockKernel):
+    """Tied, diagonal and spherical covariance: all K distances from one GEMM.
+
+    The squared distance is ``sum_j v_kj (l_j - z_kj)^2``, where ``l`` are linear rows of
+    the chunk (the rows shifted by the reference; for a tied covariance also whitened by the
+    shared factor), ``v_k`` the component's precisions per coordinate and ``z_k`` its centre
+    in the same coordinates. Expanded, it is ``v_k . l^2 - 2 (v_k z_k) . l + v_k . z_k^2``:
+    one GEMM of the coefficients ``[v | -2 v z]`` ``(K, m)`` with a block of stacked
+    features ``[l^2 ; l]`` ``(m, rows)`` (``[sum_j l_j^2 ; l]`` when ``v_k`` is one number,
+    as for spherical and tied covariance). Components failing ``EXPANSION_LIMIT`` are
+    evaluated directly, ``v_k . (l - z_k)^2``.
+
+    The expansion is computed in float64 also for float32 rows (rounding in float32 would
+    be magnified by the cancellation); only the whitening of a tied covariance, the one
+    GEMM of size D x D x n, runs in the data's dtype.
+    """
+
+    def __init__(
+        self,
+        means: np.ndarray,
+        scales: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+        whitening: np.ndarray | None = None,
+    ) -> None:
+        n_components, n_features = means.shape
+        self._dtype = np.dtype(dtype)
+        self._n_components = n_components
+        self._n_features = n_features
+        # A tied covariance's whitening runs in the data's dtype, on rows shifted by the
+        # reference rounded to that dtype (float32 rows stay exact); otherwise in float64.
+        shift_dtype = self._dtype if whitening is not None else np.dtype(np.float64)
+        self._reference = reference.astype(shift_dtype)
+        centres = means - self._reference.astype(np.float64)
+        self._whitening_t = None
+        if whitening is not None:
+            centres = centres @ whitening  # rows y become y @ whitening
+            self._whitening_t = np.ascontiguousarray(whitening.T, dtype=dtype)
+        self._shared = scales.shape[1] == 1
+        self._scales = scales
+        self._centres = centres
+        offsets = (scales * centres**2).sum(axis=1)
+        magnitude = 4.0 * offsets  # the terms' absolute values at the mean
+        n_terms = scales.shape[1] + n_features
+        self._n_terms = n_terms
+        self._direct = np.flatnonzero(~(magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT))
+        constants = half_log_det - 0.5 * n_features * _LOG_2PI
+        self._constants = constants[:, None]
+        # log p = -q / 2 + constant: the GEMM's coefficients carry the factor -1/2, and the
+        # offsets the constants, so the GEMM's output needs one addition only.
+        coefficients = np.hstack([scales, -2.0 * scales * centres])
+        self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
+        self._offsets = (constants - 0.5 * offsets)[:, None]
+
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        n_rows, n_features = X.shape
+        n_quadratic = 1 if self._shared else n_features
+        step = _block_rows(n_rows, self._n_terms)
+        features = np.empty((self._n_terms, step))
+        values = np.empty((self._n_components, step))
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            width = last - first
+            block = features[:, :width]
+            linear = block[n_quadratic:]
+            rows = X[first:last]
+            if self._whitening_t is None:
+                np.subtract(rows.T, self._reference[:, None], out=linear)
+            else:
+                shifted = np.subtract(rows.T, self._reference[:, None], dtype=self._dtype)
+                if self._dtype == np.float64:
+                    np.matmul(self._whitening_t, shifted, out=linear)
+                else:
+                    linear[...] = np.dot(self._whitening_t, shifted)
+            if self._shared:
+                np.einsum("jn,jn->n", linear, linear, out=block[0])
+            else:
+                np.square(linear, out=block[:n_quadratic])
+            distances = np.dot(self._coefficients, block, out=values if width == step else None)
+            # One pass adds the offsets and writes (casts, for float32 rows) the result.
+            result = out[:, first:last]
+            np.add(distances, self._offsets, out=result)
+            for k in self._direct:
+                difference = linear - self._centres[k][:, None]
+                np.square(difference, out=difference)
+                if self._shared:
+                    distance = self._scales[k, 0] * difference.sum(axis=0)
+                else:
+                    distance = np.dot(self._scales[k], difference)
+                result[k] = self._constants[k] - 0.5 * distance
 
 
 class CovarianceStructure(ABC):
@@ -163,6 +600,34 @@ class CovarianceStructure(ABC):
         the order of the data's spread, not of its offset) and cast to the data's dtype.
         """
 
+    def log_density_kernel(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> LogDensityKernel:
+        """A callable giving the ``(n, K)`` log-densities of row chunks of ``dtype``.
+
+        Parameters
+        ----------
+        means : ndarray of shape (n_components, n_features), float64
+        precisions_cholesky : ndarray
+            In this structure's shape, float64.
+        half_log_det : ndarray of shape (n_components,)
+            ``log det(P_k) / 2``.
+        reference : ndarray of shape (n_features,)
+            Point by which rows and means are shifted before any product, so the data's
+            distance from the origin never enters a subtraction of large numbers.
+        dtype : numpy dtype
+            The rows' dtype (float32 or float64); the result has this dtype.
+
+        The default evaluates :meth:`mahalanobis` on the shifted rows; the built-in
+        structures return faster kernels with the same results.
+        """
+        return _MahalanobisKernel(self, means, precisions_cholesky, half_log_det, reference, dtype)
+
     # -- statistics -------------------------------------------------------------------------
     @abstractmethod
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -171,6 +636,38 @@ class CovarianceStructure(ABC):
         Full: ``S_k = sum_i w_ik (x_i - m_k)(x_i - m_k)^T``; the other structures keep the
         part of it they need (diagonal, trace, or the sum over components).
         """
+
+    def chunk_moments(
+        self, X: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weight, weighted mean and centred scatter of each component over a chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), n_samples >= 1
+        weights : ndarray of shape (n_samples, n_components)
+
+        Returns
+        -------
+        weight : ndarray of shape (n_components,), float64
+        mean : ndarray of shape (n_components, n_features), float64
+            0 where the weight is 0.
+        scatter : ndarray of the shape :meth:`scatter_shape`, float64
+            About the chunk's own weighted means.
+
+        The default sums rows relative to the chunk's first row, so neither the means nor
+        the scatter ever add up numbers carrying the data's offset from the origin, and
+        takes the scatter from :meth:`scatter`. The built-in structures override it with
+        GEMM formulations of the same quantities.
+        """
+        weights = weights.astype(X.dtype, copy=False)
+        weight = weights.sum(axis=0, dtype=np.float64)
+        reference = X[0].astype(np.float64)
+        shifted = X - X[0]
+        sums = (weights.T @ shifted).astype(np.float64)
+        mean = np.divide(sums, weight[:, None], out=np.zeros_like(sums), where=weight[:, None] > 0)
+        scatter = self.scatter(shifted, weights, mean)
+        return weight, mean + reference, scatter
 
     def scatter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         """Shape of the scatter statistic (that of the covariances)."""
@@ -249,6 +746,49 @@ class FullCovariance(CovarianceStructure):
         projected -= np.einsum("kd,kde->ke", means, precisions_cholesky)
         return np.einsum("nkd,nkd->nk", projected, projected)
 
+    def log_density_kernel(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> LogDensityKernel:
+        return _FullKernel(means, precisions_cholesky, half_log_det, reference, dtype)
+
+    def chunk_moments(
+        self, X: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Rows relative to the chunk's first row, transposed (D, n) so that centring and
+        # weighting run along contiguous rows. Each component's scatter is then one GEMM on
+        # exactly centred rows, (sqrt(w_k) (y - m_k)) (sqrt(w_k) (y - m_k))^T; the
+        # components are shared out among threads (one-thread BLAS each: a D x D x n GEMM
+        # is too small to split well over BLAS threads).
+        dtype = X.dtype
+        weights_t = _components_first(weights, dtype)
+        rows_t, weight, mean = _shifted_rows_and_means(X, weights_t, dtype)
+        n_features = X.shape[1]
+        scatter = np.zeros((weight.shape[0], n_features, n_features))
+        centres = mean.astype(dtype)[:, :, None]
+        active = np.flatnonzero(weight > 0)
+
+        scratch = threading.local()
+
+        def scatter_of(components: np.ndarray) -> None:
+            centred = getattr(scratch, "centred", None)
+            if centred is None:  # one buffer per thread, reused for its components
+                centred = scratch.centred = np.empty_like(rows_t)
+            for k in components:
+                np.subtract(rows_t, centres[k], out=centred)
+                centred *= np.sqrt(weights_t[k])
+                scatter[k] = np.dot(centred, centred.T)
+
+        # One component per task (threads take the next one when done), or all in one.
+        parallel = parallel_rows(X.shape[0])
+        tasks = [active[i : i + 1] for i in range(active.size)] if parallel else [active]
+        parallel_map(scatter_of, tasks)
+        return weight, mean + X[0].astype(np.float64), scatter
+
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         n_features = X.shape[1]
         out = np.empty((means.shape[0], n_features, n_features))
@@ -257,7 +797,7 @@ class FullCovariance(CovarianceStructure):
         return out
 
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
-        return factor[:, None, None] * delta[:, :, None] * delta[:, None, :]
+        return (factor[:, None] * delta)[:, :, None] * delta[:, None, :]
 
     def from_scatter(
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
@@ -322,6 +862,66 @@ class TiedCovariance(CovarianceStructure):
         projected = X @ precisions_cholesky
         shifted = projected[:, None, :] - (means @ precisions_cholesky)[None, :, :]
         return np.einsum("nkd,nkd->nk", shifted, shifted)
+
+    def log_density_kernel(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> LogDensityKernel:
+        n_components = means.shape[0]
+        return _ExpandedKernel(
+            means,
+            np.ones((n_components, 1)),
+            np.broadcast_to(half_log_det, (n_components,)),
+            reference,
+            dtype,
+            whitening=precisions_cholesky,
+        )
+
+    def chunk_moments(
+        self, X: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # The pooled scatter sum_k sum_i w_ik (y_i - m_k)(y_i - m_k)^T splits exactly, with
+        # s_i = sum_k w_ik and the row's own mean a_i = sum_k w_ik m_k / s_i, into
+        #     sum_i s_i (y_i - a_i)(y_i - a_i)^T  +  M^T L M,
+        # where L = diag(w) - sum_i w_i w_i^T / s_i is the Laplacian of the (K, K) overlap
+        # O = sum_i w_i w_i^T / s_i: off-diagonal -O_kj, diagonal sum_{j != k} O_kj (no
+        # cancellation). L annihilates constants, so M may be centred at the pooled mean.
+        # Two GEMMs of size D x D x n and K x K x n replace K of size D x D x n; both sums
+        # are additive over rows, so blocks of rows run in parallel threads.
+        dtype = X.dtype
+        weights_t = _components_first(weights, dtype)
+        rows_t, weight, mean = _shifted_rows_and_means(X, weights_t, dtype)
+        centres_t = np.ascontiguousarray(mean.T, dtype=dtype)
+        n_components, n_features = mean.shape
+
+        def parts_of(rows: slice) -> tuple[np.ndarray, np.ndarray]:
+            within = np.zeros((n_features, n_features))
+            overlap = np.zeros((n_components, n_components))
+            step = _block_rows(rows.stop - rows.start, n_components + 2 * n_features)
+            for first in range(rows.start, rows.stop, step):
+                block = slice(first, min(first + step, rows.stop))
+                part = weights_t[:, block]
+                totals = part.sum(axis=0)
+                shares = part / np.where(totals > 0, totals, 1)
+                centred = np.dot(centres_t, shares)
+                np.subtract(rows_t[:, block], centred, out=centred)
+                within += np.dot(centred * totals, centred.T)
+                overlap += np.dot(shares, part.T)
+            return within, overlap
+
+        parts = parallel_map(parts_of, _row_blocks(X.shape[0]))
+        within = sum(part[0] for part in parts)
+        overlap = sum(part[1] for part in parts)
+        laplacian = -overlap
+        laplacian[np.diag_indices_from(laplacian)] = overlap.sum(axis=1) - np.diagonal(overlap)
+        total = weight.sum()
+        spread = mean - (weight @ mean) / total if total > 0 else mean
+        between = spread.T @ laplacian @ spread
+        return weight, mean + X[0].astype(np.float64), within + between
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         n_features = X.shape[1]
@@ -392,6 +992,41 @@ class DiagonalCovariance(CovarianceStructure):
     ) -> np.ndarray:
         shifted = X[:, None, :] * precisions_cholesky[None] - (means * precisions_cholesky)
         return np.einsum("nkd,nkd->nk", shifted, shifted)
+
+    def log_density_kernel(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> LogDensityKernel:
+        return _ExpandedKernel(means, precisions_cholesky**2, half_log_det, reference, dtype)
+
+    def chunk_moments(
+        self, X: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # One GEMM per block of rows, (K, rows) @ (rows, 2 D), gives sum_i w_ik y_i^2 and
+        # sum_i w_ik y_i for all components, in float64, with y the rows relative to the
+        # chunk's first row (blocks run in parallel threads; their sums add up). The scatter
+        # is raw - w m^2; a component where that cancels by more than SCATTER_LIMIT is
+        # recomputed from exactly centred rows.
+        weights_t = _components_first(weights, np.float64)
+        n_features = X.shape[1]
+        reference = X[0].astype(np.float64)
+        moments = _raw_moments(X, weights_t, reference, squares="each")
+        weight = weights_t.sum(axis=1)
+        mean = _safe_divide(moments[:, n_features:], weight)
+        raw = moments[:, :n_features]
+        scatter = raw - weight[:, None] * mean**2
+        redo = np.flatnonzero((raw > SCATTER_LIMIT * scatter).any(axis=1))
+        if redo.size:
+            rows_t = _transposed_shift(X, reference, np.float64)
+            for k in redo:
+                centred = rows_t - mean[k][:, None]
+                np.square(centred, out=centred)
+                scatter[k] = centred @ weights_t[k]
+        return weight, mean + reference, scatter
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         out = np.empty(means.shape)
@@ -464,6 +1099,40 @@ class SphericalCovariance(CovarianceStructure):
     ) -> np.ndarray:
         shifted = X[:, None, :] - means[None]
         return np.einsum("nkd,nkd->nk", shifted, shifted) * precisions_cholesky**2
+
+    def log_density_kernel(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> LogDensityKernel:
+        scales = (precisions_cholesky**2)[:, None]
+        return _ExpandedKernel(means, scales, half_log_det, reference, dtype)
+
+    def chunk_moments(
+        self, X: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # As for the diagonal structure, with the squared norm |y|^2 as the one quadratic
+        # feature: a GEMM (K, rows) @ (rows, 1 + D) in float64 per block of rows, and a
+        # centred recomputation of any component where raw - w |m|^2 cancels by more than
+        # SCATTER_LIMIT.
+        weights_t = _components_first(weights, np.float64)
+        reference = X[0].astype(np.float64)
+        moments = _raw_moments(X, weights_t, reference, squares="sum")
+        weight = weights_t.sum(axis=1)
+        mean = _safe_divide(moments[:, 1:], weight)
+        raw = moments[:, 0]
+        scatter = raw - weight * (mean**2).sum(axis=1)
+        redo = np.flatnonzero(raw > SCATTER_LIMIT * scatter)
+        if redo.size:
+            rows_t = _transposed_shift(X, reference, np.float64)
+            for k in redo:
+                centred = rows_t - mean[k][:, None]
+                np.square(centred, out=centred)
+                scatter[k] = centred.sum(axis=0) @ weights_t[k]
+        return weight, mean + reference, scatter
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         out = np.empty(means.shape[0])

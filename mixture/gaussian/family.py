@@ -11,12 +11,14 @@ from mixture._validation import check_int, check_nonnegative_float
 from mixture.component import Statistics
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.family import ComponentFamily
-from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.covariance import (
+    CovarianceStructure,
+    FullCovariance,
+    LogDensityKernel,
+)
 from mixture.gaussian.statistics import GaussianStatistics
 
 __all__ = ["GaussianFamily"]
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def _check_resolvable(
@@ -198,19 +200,26 @@ class GaussianFamily(ComponentFamily):
 
     # -- EM ---------------------------------------------------------------------------------
     def log_density(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_i)``, shape ``(n, K)``, in the dtype of ``X`` (Fortran-ordered: each
+        component's column is contiguous, which makes the log-sum-exp over components fast)."""
         self._fitted()
-        dtype = X.dtype
-        # Round the reference to the data's dtype once and shift rows and means by that same
-        # point, so float32 rows far from the origin are not displaced from the means.
-        reference = self._reference.astype(dtype)
-        shifted = X - reference
-        means = (self._means - reference.astype(np.float64)).astype(dtype)
-        factors = self._precisions_cholesky.astype(dtype, copy=False)
-        out = self._structure.mahalanobis(shifted, means, factors)
-        out += X.shape[1] * _LOG_2PI
-        out *= -0.5
-        out += self._half_log_det.astype(dtype)
-        return out
+        return self._kernel(X.dtype)(X)
+
+    def _kernel(self, dtype: np.dtype) -> LogDensityKernel:
+        """The structure's log-density kernel for rows of ``dtype``, built once per family."""
+        kernels = self.__dict__.setdefault("_kernels", {})
+        kernel = kernels.get(dtype)
+        if kernel is None:
+            kernel = self._structure.log_density_kernel(
+                self._means, self._precisions_cholesky, self._half_log_det, self._reference, dtype
+            )
+            kernels[dtype] = kernel
+        return kernel
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_kernels", None)  # derived from the parameters; rebuilt on first use
+        return state
 
     def statistics(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
         return GaussianStatistics.of_rows(X, weights, self._structure)

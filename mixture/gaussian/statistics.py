@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mixture._chunking import parallel_rows, parallel_section
 from mixture.component import Statistics
 from mixture.gaussian.covariance import CovarianceStructure
 
@@ -54,24 +55,20 @@ class GaussianStatistics(Statistics):
         weights : ndarray of shape (n_samples, n_components)
         structure : CovarianceStructure
         """
-        weights = weights.astype(X.dtype, copy=False)
-        weight = weights.sum(axis=0, dtype=np.float64)
         if X.shape[0] == 0:  # the identity of +
             n_components, n_features = weights.shape[1], X.shape[1]
             return cls(
-                weight,
+                np.zeros(n_components),
                 np.zeros((n_components, n_features)),
                 np.zeros(structure.scatter_shape(n_components, n_features)),
                 structure,
             )
-        # Sum rows relative to the chunk's first row, so neither the means nor the scatter
-        # ever add up numbers carrying the data's offset from the origin.
-        reference = X[0].astype(np.float64)
-        shifted = X - X[0]
-        sums = (weights.T @ shifted).astype(np.float64)
-        mean = np.divide(sums, weight[:, None], out=np.zeros_like(sums), where=weight[:, None] > 0)
-        scatter = structure.scatter(shifted, weights, mean)
-        mean += reference
+        # Each structure computes the chunk's weight, weighted means and scatter about those
+        # means with rows taken relative to the chunk's first row, so neither the means nor
+        # the scatter ever add up numbers carrying the data's offset from the origin.
+        # The BLAS at one thread while the structure's blocks run in parallel threads.
+        with parallel_section(parallel_rows(X.shape[0])):
+            weight, mean, scatter = structure.chunk_moments(X, weights)
         return cls(weight, mean, scatter, structure)
 
     def __add__(self, other: Statistics) -> GaussianStatistics:
@@ -87,7 +84,8 @@ class GaussianStatistics(Statistics):
         delta = other.mean - self.mean
         mean = self.mean + share[:, None] * delta
         factor = self.weight * share  # = w_a w_b / (w_a + w_b)
-        scatter = self.scatter + other.scatter + self.structure.merge_term(delta, factor)
+        scatter = self.scatter + other.scatter
+        scatter += self.structure.merge_term(delta, factor)
         return GaussianStatistics(total, mean, scatter, self.structure)
 
     def scale(self, factor: float) -> GaussianStatistics:

@@ -1,0 +1,321 @@
+"""Correctness of the fast E-step and M-step paths (see docs/performance.md).
+
+The Gaussian structures evaluate log-densities by expanded GEMMs or by projection, fall
+back to direct evaluation where an expansion would cancel, take diagonal and spherical
+scatters from raw moments with a centred recomputation where those cancel, split the tied
+scatter into a within-row and a between-component part, and run blocks of a chunk in
+parallel threads. Every path is checked here against references computed independently
+(scipy, or plain numpy centring each component); no test measures time.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from mixture import (
+    DiagonalCovariance,
+    FullCovariance,
+    GaussianFamily,
+    MixtureEM,
+    SphericalCovariance,
+    TiedCovariance,
+)
+from mixture._chunking import (
+    MAX_CHUNK_ROWS,
+    MIN_CHUNK_ROWS,
+    auto_chunk_size,
+    parallel_map,
+    split_rows,
+    worker_count,
+)
+
+STRUCTURES = {
+    "full": FullCovariance(),
+    "tied": TiedCovariance(),
+    "diag": DiagonalCovariance(),
+    "spherical": SphericalCovariance(),
+}
+
+
+def covariances_for(name: str, n_components: int, n_features: int, rng) -> np.ndarray:
+    if name == "full":
+        a = rng.normal(size=(n_components, n_features, n_features)) / np.sqrt(n_features)
+        return a @ a.transpose(0, 2, 1) + 0.3 * np.eye(n_features)
+    if name == "tied":
+        a = rng.normal(size=(n_features, n_features)) / np.sqrt(n_features)
+        return a @ a.T + 0.3 * np.eye(n_features)
+    if name == "diag":
+        return rng.uniform(0.3, 3.0, size=(n_components, n_features))
+    return rng.uniform(0.3, 3.0, size=n_components)
+
+
+def dense(name: str, covariances: np.ndarray, k: int, n_features: int) -> np.ndarray:
+    if name == "full":
+        return covariances[k]
+    if name == "tied":
+        return covariances
+    if name == "diag":
+        return np.diag(covariances[k])
+    return covariances[k] * np.eye(n_features)
+
+
+def scipy_log_density(name, means, covariances, X) -> np.ndarray:
+    n_features = means.shape[1]
+    return np.stack(
+        [
+            multivariate_normal(means[k], dense(name, covariances, k, n_features)).logpdf(X)
+            for k in range(means.shape[0])
+        ],
+        axis=1,
+    )
+
+
+def problem(name: str, n_components: int, n_features: int, seed: int, far: bool = False):
+    """A family and rows around its means; with ``far``, component 0 is narrow and far
+    from the others (so expansions about the mean of the means would cancel)."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0.0, 3.0, size=(n_components, n_features))
+    covariances = covariances_for(name, n_components, n_features, rng)
+    if far:
+        means[0] += 400.0
+        if name == "full":
+            covariances[0] = 1e-4 * np.eye(n_features)
+        elif name == "diag":
+            covariances[0] = 1e-4
+        elif name == "spherical":
+            covariances[0] = 1e-4
+        else:  # tied: one narrow shared covariance
+            covariances = 1e-4 * np.eye(n_features)
+    family = GaussianFamily(n_components, STRUCTURES[name], means=means, covariances=covariances)
+    labels = rng.integers(n_components, size=3000)
+    scale = np.sqrt(np.diag(dense(name, covariances, 0, n_features))).max() if far else 1.5
+    X = means[labels] + rng.normal(0.0, scale, size=(3000, n_features))
+    return family, means, covariances, X
+
+
+# -- log-densities ---------------------------------------------------------------------------
+CASES = [
+    # (structure, K, D, far): which kernel path each one takes is asserted below.
+    ("full", 8, 6, False),  # expanded
+    ("full", 2, 12, False),  # projected (cheaper for few components)
+    ("full", 8, 6, True),  # expanded, component 0 projected
+    ("tied", 5, 4, False),
+    ("tied", 5, 4, True),
+    ("diag", 6, 5, False),
+    ("diag", 6, 5, True),
+    ("spherical", 6, 5, False),
+    ("spherical", 6, 5, True),
+]
+
+
+@pytest.mark.parametrize(("name", "n_components", "n_features", "far"), CASES)
+def test_log_density_paths_match_scipy(name, n_components, n_features, far) -> None:
+    family, means, covariances, X = problem(name, n_components, n_features, 3, far)
+    out = family.log_density(X)
+    assert out.shape == (X.shape[0], n_components)
+    assert out.flags.f_contiguous  # columns contiguous for the log-sum-exp
+    expected = scipy_log_density(name, means, covariances, X)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-9)
+
+    kernel = family._kernel(np.dtype(np.float64))
+    if name == "full":
+        expanded = set(kernel._expanded.tolist())
+        if n_features == 12:
+            assert not expanded  # the projection is cheaper
+        elif far:
+            assert 0 not in expanded and len(expanded) == n_components - 1
+        else:
+            assert len(expanded) == n_components
+    elif far and name != "tied":
+        assert kernel._direct.tolist() == [0]
+    elif not far:
+        assert kernel._direct.size == 0
+
+
+@pytest.mark.parametrize(("name", "n_components", "n_features", "far"), CASES)
+def test_float32_log_density_paths(name, n_components, n_features, far) -> None:
+    family, _, _, X = problem(name, n_components, n_features, 4, far)
+    X32 = X.astype(np.float32)
+    out32 = family.log_density(X32)
+    assert out32.dtype == np.float32
+    out64 = family.log_density(X32.astype(np.float64))
+    magnitude = np.maximum(1.0, np.abs(out64))
+    # float32 rows far from the origin: relative to the log-density and its distance term.
+    tolerance = 2e-4 if not far else 5e-2
+    assert np.max(np.abs(out32 - out64) / magnitude) < tolerance
+
+
+def test_log_density_far_from_origin_equals_near() -> None:
+    _, means, covariances, X = problem("full", 8, 6, 5)
+    offset = 1e6
+    grid = 2.0**-20
+    X = np.round(X / grid) * grid
+    means = np.round(means / grid) * grid
+    near = GaussianFamily(8, FullCovariance(), means=means, covariances=covariances)
+    far = GaussianFamily(8, FullCovariance(), means=means + offset, covariances=covariances)
+    np.testing.assert_allclose(far.log_density(X + offset), near.log_density(X), atol=1e-8)
+
+
+def test_empty_and_tiny_chunks() -> None:
+    for name in STRUCTURES:
+        family, _, _, X = problem(name, 4, 3, 6)
+        assert family.log_density(X[:0]).shape == (0, 4)
+        np.testing.assert_allclose(family.log_density(X[:1]), family.log_density(X)[:1])
+
+
+# -- chunk statistics -------------------------------------------------------------------------
+def centred_reference(name: str, X: np.ndarray, W: np.ndarray):
+    """Weights, means and scatter of each component, centring each component exactly."""
+    weight = W.sum(axis=0)
+    means = (W.T @ X) / weight[:, None]
+    full = np.stack(
+        [(W[:, k, None] * (X - means[k])).T @ (X - means[k]) for k in range(W.shape[1])]
+    )
+    scatter = {
+        "full": full,
+        "tied": full.sum(axis=0),
+        "diag": np.diagonal(full, axis1=1, axis2=2),
+        "spherical": np.trace(full, axis1=1, axis2=2),
+    }[name]
+    return weight, means, scatter
+
+
+def scaled_error(actual, expected) -> float:
+    return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
+
+
+@pytest.mark.parametrize("name", list(STRUCTURES))
+@pytest.mark.parametrize("layout", ["F", "C"])
+def test_chunk_moments_match_centred_reference(name, layout) -> None:
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(2500, 4)) * [1.0, 2.0, 0.5, 3.0] + [5.0, -2.0, 0.0, 1.0]
+    W = np.asarray(rng.dirichlet(np.ones(3), size=2500), order=layout)
+    weight, mean, scatter = STRUCTURES[name].chunk_moments(X, W)
+    expected = centred_reference(name, X, W)
+    np.testing.assert_allclose(weight, expected[0], rtol=1e-13)
+    assert scaled_error(mean, expected[1]) < 1e-13
+    assert scaled_error(scatter, expected[2]) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["diag", "spherical"])
+def test_raw_moments_fall_back_to_centring_where_they_cancel(name) -> None:
+    # Component 1 is narrow (sd 1e-3) and lies 1e4 from the chunk's first row: its raw
+    # moment exceeds the centred one by ~1e14, so it must be recomputed centred.
+    rng = np.random.default_rng(8)
+    near = rng.normal(size=(500, 3))
+    far = 1e4 + 1e-3 * rng.normal(size=(500, 3))
+    X = np.concatenate([near, far])
+    W = np.zeros((1000, 2))
+    W[:500, 0] = 1.0
+    W[500:, 1] = 1.0
+    _, _, scatter = STRUCTURES[name].chunk_moments(X, W)
+    expected = centred_reference(name, X, W)
+    np.testing.assert_allclose(scatter, expected[2], rtol=1e-9)
+
+
+def test_tied_scatter_with_unweighted_rows_and_empty_component() -> None:
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(3000, 3)) + 1e6
+    W = rng.dirichlet(np.ones(4), size=3000)
+    W[:100] = 0.0  # rows with zero total weight (zero sample weight)
+    W[:, 2] = 0.0  # an empty component
+    weight, _, scatter = TiedCovariance().chunk_moments(X, W)
+    nonempty = [0, 1, 3]  # an empty component adds nothing to the pooled scatter
+    expected = centred_reference("tied", X - 1e6, W[:, nonempty])
+    assert weight[2] == 0.0
+    assert scaled_error(scatter, expected[2]) < 1e-10
+
+
+@pytest.mark.parametrize("name", list(STRUCTURES))
+def test_chunk_moments_of_float32_rows(name) -> None:
+    rng = np.random.default_rng(10)
+    X = (rng.normal(size=(3000, 5)) * 2.0 + 3.0).astype(np.float32)
+    W = rng.dirichlet(np.ones(3), size=3000).astype(np.float32)
+    _, mean, scatter = STRUCTURES[name].chunk_moments(X, W)
+    expected = centred_reference(name, X.astype(np.float64), W.astype(np.float64))
+    assert scatter.dtype == np.float64
+    assert scaled_error(mean, expected[1]) < 1e-5
+    assert scaled_error(scatter, expected[2]) < 1e-5
+
+
+# -- threads -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(STRUCTURES))
+def test_threads_do_not_change_the_fit(name) -> None:
+    rng = np.random.default_rng(11)
+    centres = rng.normal(0.0, 4.0, size=(4, 6))
+    X = centres[rng.integers(4, size=20_000)] + rng.normal(size=(20_000, 6))
+
+    def fit():
+        em = MixtureEM(GaussianFamily(4, STRUCTURES[name]), tol=None, max_iter=4, random_state=0)
+        with pytest.warns(Warning):
+            return em.fit(X)
+
+    threaded = fit()
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert worker_count() == 1
+        serial = fit()
+    # The blocks a chunk is split into depend on its rows only, and every block runs on
+    # a one-thread BLAS either way: the results are identical, not merely close.
+    np.testing.assert_array_equal(threaded.family.means, serial.family.means)
+    np.testing.assert_array_equal(threaded.family.covariances, serial.family.covariances)
+    np.testing.assert_array_equal(threaded.log_likelihood_history, serial.log_likelihood_history)
+
+
+def blas_limits() -> list[int]:
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_blas_thread_limits_are_restored_after_concurrent_fits() -> None:
+    before = blas_limits()
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(20_000, 5))
+    errors: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            MixtureEM(GaussianFamily(3, FullCovariance()), tol=None, max_iter=3).fit(X)
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit) for _ in range(3)]
+    with warnings.catch_warnings():  # not converged after 3 iterations, in every thread
+        warnings.simplefilter("ignore")
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert blas_limits() == before
+
+
+def test_parallel_map_keeps_order_and_runs_nested_calls_serially() -> None:
+    def square_all(values: list[int]) -> list[int]:
+        return parallel_map(lambda v: v * v, values)
+
+    assert parallel_map(square_all, [[1, 2], [3], [4, 5, 6]]) == [[1, 4], [9], [16, 25, 36]]
+    assert parallel_map(lambda v: v, []) == []
+
+
+def test_split_rows_and_chunk_size() -> None:
+    for n_rows, n_blocks in [(10, 3), (1, 4), (0, 2), (1000, 1)]:
+        blocks = split_rows(n_rows, n_blocks)
+        covered = [i for block in blocks for i in range(n_rows)[block]]
+        assert covered == list(range(n_rows))
+    for n_components, n_features in [(1, 1), (5, 2), (64, 64), (1000, 1000)]:
+        size = auto_chunk_size(n_components, n_features)
+        assert MIN_CHUNK_ROWS <= size <= MAX_CHUNK_ROWS
+
+
+def test_pickled_family_rebuilds_its_kernels() -> None:
+    family, _, _, X = problem("full", 8, 6, 13)
+    before = family.log_density(X)
+    copy = pickle.loads(pickle.dumps(family))
+    assert "_kernels" not in copy.__dict__
+    np.testing.assert_array_equal(copy.log_density(X), before)
