@@ -1,23 +1,24 @@
-"""Row chunks, and the thread-parallel work inside one chunk.
+"""Row chunks, and running the chunks of one pass over the data in parallel threads.
 
-The engine processes data in chunks of rows so that temporaries stay small. Inside a chunk
-the Gaussian family splits its work (blocks of rows, or groups of components) over the
-machine's cores with :func:`parallel_map`: numpy's element-wise operations run on one core
-only, and the GEMMs of one chunk (a ``D x D`` scatter per component, for example) are too
-small for the BLAS's own threads to use several cores well. While the blocks run, the BLAS
-is limited to one thread per block (through ``threadpoolctl``, as scikit-learn's k-means
-does), so the cores are not oversubscribed. The number of blocks follows the BLAS's own
-thread limit: under ``threadpoolctl.threadpool_limits(1)`` (or ``OMP_NUM_THREADS=1``) all
-work runs serially in the calling thread. Results never depend on the number of threads.
+The engine processes data in chunks of rows so that temporaries stay small (the map of
+EM's map-reduce). The chunks are independent, so :func:`map_chunks` hands them to a pool
+of threads, one chunk per thread at a time: numpy's element-wise operations run on one core
+only, and the GEMMs of one chunk are too small for the BLAS's own threads to use several
+cores well. While the chunks run, the BLAS is limited to one thread (through
+``threadpoolctl``, as scikit-learn's k-means does), so the cores are not oversubscribed.
+The number of threads follows the BLAS's own thread limit: under
+``threadpoolctl.threadpool_limits(1)`` (or ``OMP_NUM_THREADS=1``) all chunks run serially
+in the calling thread. Each chunk is computed the same way in any thread and the results
+come back in chunk order, so results never depend on the number of threads.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 #: Bytes of the per-chunk working set (the ``(K, rows)`` log-densities plus rows of
@@ -25,10 +26,7 @@ from typing import Any, TypeVar
 CHUNK_BYTES = 8 * 1024 * 1024
 MIN_CHUNK_ROWS = 1024
 MAX_CHUNK_ROWS = 32768
-#: Rows per block of work inside a chunk (the unit handed to a thread). Fewer rows than
-#: two blocks are not split over threads.
-PARALLEL_BLOCK_ROWS = 2048
-#: At most this many threads (more blocks than this would make them too small).
+#: At most this many threads.
 MAX_WORKERS = 16
 
 T = TypeVar("T")
@@ -64,13 +62,6 @@ def row_slices(n_rows: int, chunk_size: int) -> Iterator[slice]:
     """Consecutive slices covering ``range(n_rows)`` with at most ``chunk_size`` rows each."""
     for start in range(0, n_rows, chunk_size):
         yield slice(start, min(start + chunk_size, n_rows))
-
-
-def split_rows(n_rows: int, n_blocks: int) -> list[slice]:
-    """At most ``n_blocks`` consecutive slices of nearly equal size covering the rows."""
-    n_blocks = max(1, min(n_blocks, n_rows))
-    bounds = [n_rows * i // n_blocks for i in range(n_blocks + 1)]
-    return [slice(bounds[i], bounds[i + 1]) for i in range(n_blocks)]
 
 
 # -- threads -----------------------------------------------------------------------------------
@@ -170,36 +161,76 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def parallel_rows(n_rows: int) -> bool:
-    """Whether work on ``n_rows`` rows is split over threads (several workers, and at
-    least two blocks of ``PARALLEL_BLOCK_ROWS``)."""
-    return n_rows >= 2 * PARALLEL_BLOCK_ROWS and worker_count() > 1
-
-
-def parallel_section(active: bool = True) -> AbstractContextManager[Any]:
-    """Context holding the BLAS at one thread for a stretch of work that uses
-    :func:`parallel_map`, including the GEMMs run between its calls.
-
-    OpenBLAS's threads keep spinning for a while after each multi-threaded call; a GEMM on
-    BLAS threads followed by our own threads would leave three busy threads on two cores.
-    Holding the limit across the whole chunk avoids that. A no-op unless ``active`` (pass
-    :func:`parallel_rows`: changing the BLAS's limit costs more than small chunks take).
-    """
-    return _BLAS if active and worker_count() > 1 else nullcontext()
-
-
 def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[function(item) for item in items]``, the items run in parallel threads.
 
-    With one item, or one worker, the calls run in the calling thread. Otherwise the BLAS
-    is held at one thread while they run. ``function`` must only write to outputs no other
-    item writes to.
+    With one item, or one worker, or when called from one of the pool's threads, the calls
+    run in the calling thread. Otherwise the BLAS is held at one thread while they run.
+    ``function`` must only write to outputs no other item writes to. An exception raised by
+    a call is raised here (the first one in item order).
     """
-    if (
-        len(items) <= 1
-        or worker_count() <= 1
-        or threading.current_thread().name.startswith("mixture")
-    ):
+    if len(items) <= 1 or _serial(worker_count()):
         return [function(item) for item in items]
     with _BLAS:
         return list(_pool().map(function, items))
+
+
+def map_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> list[R]:
+    """``[function(rows) for rows in row_slices(n_rows, chunk_size)]``, chunks in parallel.
+
+    Parameters
+    ----------
+    function : callable
+        Called with a slice of rows; must only write to outputs of its own rows.
+    n_rows, chunk_size : int
+
+    Returns
+    -------
+    list
+        The results in chunk order.
+    """
+    return parallel_map(function, list(row_slices(n_rows, chunk_size)))
+
+
+def _serial(workers: int) -> bool:
+    return workers <= 1 or threading.current_thread().name.startswith("mixture")
+
+
+def sum_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> R:
+    """``function(rows_0) + function(rows_1) + ...`` over the row chunks, chunks in parallel.
+
+    The sum is taken in chunk order whatever the threads, and at most two results per
+    thread wait to be added, so memory stays bounded for any number of chunks.
+
+    Parameters
+    ----------
+    function : callable
+        Called with a slice of rows; returns something supporting ``+``.
+    n_rows : int
+        At least 1.
+    chunk_size : int
+    """
+    slices = row_slices(n_rows, chunk_size)
+    workers = worker_count()
+    total: Any = None
+    if n_rows <= chunk_size or _serial(workers):
+        for rows in slices:
+            part = function(rows)
+            total = part if total is None else total + part
+        return total
+    pending: deque[Any] = deque()
+    with _BLAS:
+        pool = _pool()
+        try:
+            for rows in slices:
+                pending.append(pool.submit(function, rows))
+                if len(pending) >= 2 * workers:
+                    part = pending.popleft().result()
+                    total = part if total is None else total + part
+            while pending:
+                part = pending.popleft().result()
+                total = part if total is None else total + part
+        finally:
+            for future in pending:  # after an error: drop the chunks not yet started
+                future.cancel()
+    return total

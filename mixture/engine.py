@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, row_slices
+from mixture._chunking import auto_chunk_size, sum_chunks
 from mixture._validation import (
     check_data,
     check_int,
@@ -223,12 +223,11 @@ class MixtureEM:
     def _e_step(
         self, data: np.ndarray, mixture: Mixture, weights: np.ndarray | None
     ) -> MixtureStatistics:
-        total: MixtureStatistics | None = None
-        for rows in row_slices(data.shape[0], self._chunk_size(data)):
-            chunk = mixture.chunk_statistics(data[rows], None if weights is None else weights[rows])
-            total = chunk if total is None else total + chunk
-        assert total is not None  # data has at least one row
-        return total
+        # The map-reduce: chunks in parallel threads, their statistics added in chunk order.
+        def chunk_statistics(rows: slice) -> MixtureStatistics:
+            return mixture.chunk_statistics(data[rows], None if weights is None else weights[rows])
+
+        return sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
 
     def m_step(self, mixture: Mixture, statistics: MixtureStatistics) -> Mixture:
         """M-step: new mixing weights ``N_k / N`` and new components from the statistics.
@@ -282,14 +281,13 @@ class MixtureEM:
         if isinstance(start, Mixture):
             return self._checked_start(start, data.shape[1])
         assignment = _checked_assignment(start, data.shape[0], self.n_components, initializer)
-        total: MixtureStatistics | None = None
-        for rows in row_slices(data.shape[0], self._chunk_size(data)):
+
+        def chunk_statistics(rows: slice) -> MixtureStatistics:
             chunk_resp = _responsibilities_of(assignment, rows, self.n_components, data.dtype)
-            chunk = weighted_statistics(
-                self.family, data[rows], chunk_resp, None if weights is None else weights[rows]
-            )
-            total = chunk if total is None else total + chunk
-        assert total is not None
+            chunk_weights = None if weights is None else weights[rows]
+            return weighted_statistics(self.family, data[rows], chunk_resp, chunk_weights)
+
+        total = sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
         component_weight, family_statistics = total.component_weight, total.family
         return self._mixture_from(self.family, component_weight, family_statistics)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, row_slices
+from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks
 from mixture._validation import (
     check_data,
     check_int,
@@ -269,8 +269,11 @@ class Mixture:
         """
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty(data.shape[0], dtype=data.dtype)
-        for rows in row_slices(data.shape[0], chunk_size):
+
+        def fill(rows: slice) -> None:
             out[rows] = responsibilities_in_place(self.log_joint(data[rows]))
+
+        map_chunks(fill, data.shape[0], chunk_size)
         return out
 
     def predict_proba(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
@@ -283,35 +286,40 @@ class Mixture:
         """
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty((data.shape[0], self.n_components), dtype=data.dtype)
-        for rows in row_slices(data.shape[0], chunk_size):
+
+        def fill(rows: slice) -> None:
             joint = self.log_joint(data[rows])
             responsibilities_in_place(joint)
             out[rows] = joint
+
+        map_chunks(fill, data.shape[0], chunk_size)
         return out
 
     def predict(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
         """Most probable component of each row, shape ``(n_samples,)``."""
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty(data.shape[0], dtype=np.intp)
-        for rows in row_slices(data.shape[0], chunk_size):
+
+        def fill(rows: slice) -> None:
             joint = self.log_joint(data[rows])
             checked_row_maxima(joint)
             out[rows] = joint.argmax(axis=1)
+
+        map_chunks(fill, data.shape[0], chunk_size)
         return out
 
     def score(self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None) -> float:
         """Weighted mean log-likelihood per row."""
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
-        total = 0.0
-        for rows in row_slices(data.shape[0], chunk_size):
+
+        def log_likelihood(rows: slice) -> float:
             log_density = responsibilities_in_place(self.log_joint(data[rows]))
-            chunk_weights = None if weights is None else weights[rows]
-            total += float(
-                log_density.sum(dtype=np.float64)
-                if chunk_weights is None
-                else np.dot(chunk_weights, log_density.astype(np.float64))
-            )
+            if weights is None:
+                return float(log_density.sum(dtype=np.float64))
+            return float(np.dot(weights[rows], log_density.astype(np.float64)))
+
+        total = sum_chunks(log_likelihood, data.shape[0], chunk_size)
         return total / (data.shape[0] if weights is None else float(weights.sum()))
 
     def bic(self, X: Any, sample_weight: Any = None) -> float:
@@ -338,15 +346,18 @@ class Mixture:
         """
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
-        log_likelihood = 0.0
-        classification = 0.0
-        for rows in row_slices(data.shape[0], chunk_size):
+
+        def sums(rows: slice) -> np.ndarray:
+            """Weighted sums of ``log p(x)`` and of the log of the largest responsibility."""
             resp = self.log_joint(data[rows])
             log_density = responsibilities_in_place(resp).astype(np.float64)
             log_best = np.log(resp.max(axis=1).astype(np.float64))
             chunk_weights = np.ones(log_density.shape[0]) if weights is None else weights[rows]
-            log_likelihood += float(np.dot(chunk_weights, log_density))
-            classification += float(np.dot(chunk_weights, log_best))
+            return np.array([np.dot(chunk_weights, log_density), np.dot(chunk_weights, log_best)])
+
+        log_likelihood, classification = (
+            float(v) for v in sum_chunks(sums, data.shape[0], chunk_size)
+        )
         n_rows = float(data.shape[0] if weights is None else weights.sum())
         bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
         return bic - 2.0 * classification

@@ -3,9 +3,10 @@
 The Gaussian structures evaluate log-densities by expanded GEMMs or by projection, fall
 back to direct evaluation where an expansion would cancel, take diagonal and spherical
 scatters from raw moments with a centred recomputation where those cancel, split the tied
-scatter into a within-row and a between-component part, and run blocks of a chunk in
-parallel threads. Every path is checked here against references computed independently
-(scipy, or plain numpy centring each component); no test measures time.
+scatter into a within-row and a between-component part; the engine and the prediction
+methods run the chunks of a pass in parallel threads. Every path is checked here against
+references computed independently (scipy, or plain numpy centring each component), and
+the threads against a serial run; no test measures time.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from mixture._chunking import (
     MAX_CHUNK_ROWS,
     MIN_CHUNK_ROWS,
     auto_chunk_size,
+    map_chunks,
     parallel_map,
-    split_rows,
+    sum_chunks,
     worker_count,
 )
 
@@ -253,16 +255,32 @@ def test_threads_do_not_change_the_fit(name) -> None:
     X = centres[rng.integers(4, size=20_000)] + rng.normal(size=(20_000, 6))
 
     def fit():
-        em = MixtureEM(GaussianFamily(4, STRUCTURES[name]), tol=None, max_iter=4, random_state=0)
+        em = MixtureEM(
+            GaussianFamily(4, STRUCTURES[name]),
+            tol=None,
+            max_iter=4,
+            random_state=0,
+            chunk_size=1500,  # 14 chunks, shared among the threads
+        )
         with pytest.warns(Warning):
             return em.fit(X)
 
     threaded = fit()
+    threaded_outputs = [
+        method(X, chunk_size=1500)
+        for method in (threaded.predict_proba, threaded.score_samples, threaded.predict)
+    ] + [threaded.icl(X, chunk_size=1500), threaded.score(X, chunk_size=1500)]
     with threadpool_limits(limits=1, user_api="blas"):
         assert worker_count() == 1
         serial = fit()
-    # The blocks a chunk is split into depend on its rows only, and every block runs on
-    # a one-thread BLAS either way: the results are identical, not merely close.
+        serial_outputs = [
+            method(X, chunk_size=1500)
+            for method in (serial.predict_proba, serial.score_samples, serial.predict)
+        ] + [serial.icl(X, chunk_size=1500), serial.score(X, chunk_size=1500)]
+    for threaded_output, serial_output in zip(threaded_outputs, serial_outputs, strict=True):
+        np.testing.assert_array_equal(threaded_output, serial_output)
+    # Each chunk is computed alike in any thread, on a one-thread BLAS either way, and the
+    # chunks' statistics are added in chunk order: the results are identical, not merely close.
     np.testing.assert_array_equal(threaded.family.means, serial.family.means)
     np.testing.assert_array_equal(threaded.family.covariances, serial.family.covariances)
     np.testing.assert_array_equal(threaded.log_likelihood_history, serial.log_likelihood_history)
@@ -303,11 +321,30 @@ def test_parallel_map_keeps_order_and_runs_nested_calls_serially() -> None:
     assert parallel_map(lambda v: v, []) == []
 
 
-def test_split_rows_and_chunk_size() -> None:
-    for n_rows, n_blocks in [(10, 3), (1, 4), (0, 2), (1000, 1)]:
-        blocks = split_rows(n_rows, n_blocks)
-        covered = [i for block in blocks for i in range(n_rows)[block]]
-        assert covered == list(range(n_rows))
+def test_sum_chunks_adds_in_chunk_order_and_map_chunks_keeps_order() -> None:
+    # Strings: + is not commutative, so any reordering of the chunks would show.
+    def label(rows: slice) -> str:
+        return f"[{rows.start}:{rows.stop}]"
+
+    for n_rows, chunk_size in [(10, 3), (1, 4), (1000, 7), (50, 50)]:
+        expected = "".join(
+            f"[{start}:{min(start + chunk_size, n_rows)}]" for start in range(0, n_rows, chunk_size)
+        )
+        assert sum_chunks(label, n_rows, chunk_size) == expected
+        assert "".join(map_chunks(label, n_rows, chunk_size)) == expected
+
+
+def test_an_error_in_a_chunk_is_raised_to_the_caller() -> None:
+    def failing(rows: slice) -> int:
+        if rows.start == 30:
+            raise ValueError("chunk 30 failed")
+        return 1
+
+    with pytest.raises(ValueError, match="chunk 30 failed"):
+        sum_chunks(failing, 100, 10)
+
+
+def test_chunk_size() -> None:
     for n_components, n_features in [(1, 1), (5, 2), (64, 64), (1000, 1000)]:
         size = auto_chunk_size(n_components, n_features)
         assert MIN_CHUNK_ROWS <= size <= MAX_CHUNK_ROWS

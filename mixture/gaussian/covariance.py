@@ -23,7 +23,6 @@ upper triangular, so the squared Mahalanobis distance of ``x`` is ``|(x - mean) 
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
@@ -31,13 +30,6 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
-from mixture._chunking import (
-    PARALLEL_BLOCK_ROWS,
-    parallel_map,
-    parallel_rows,
-    parallel_section,
-    split_rows,
-)
 from mixture.exceptions import DegenerateComponentError
 
 __all__ = [
@@ -110,36 +102,14 @@ def _components_first(weights: np.ndarray, dtype: Any) -> np.ndarray:
     return np.ascontiguousarray(weights.T, dtype=dtype)
 
 
-# Products inside worker threads use np.dot: numpy's matmul keeps the GIL for ``A @ A.T``
-# (its syrk path), which serialised the threads' per-component scatters for D <= 16.
-
-
-def _row_blocks(n_rows: int) -> list[slice]:
-    """Blocks of about ``PARALLEL_BLOCK_ROWS`` rows that a chunk's work is split into.
-
-    The partition depends on the number of rows only, never on the number of threads, so
-    sums over blocks (in block order) are the same whether the blocks run serially or in
-    parallel. With several blocks per thread, a core slowed down by other processes simply
-    takes fewer of them.
-    """
-    return split_rows(n_rows, max(1, n_rows // PARALLEL_BLOCK_ROWS))
-
-
 def _shifted_rows_and_means(
     X: np.ndarray, weights_t: np.ndarray, dtype: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``rows_t = (X - X[0]).T`` ``(D, n)``, the weights ``(K,)`` and weighted means
-    ``(K, D)`` (float64, relative to ``X[0]``), computed by blocks of rows in parallel."""
-    n_rows, n_features = X.shape
-    rows_t = np.empty((n_features, n_rows), dtype=dtype)
-    reference = X[0]
-
-    def sums_of(rows: slice) -> np.ndarray:
-        block = rows_t[:, rows]
-        np.subtract(X[rows].T, reference[:, None], out=block)
-        return np.dot(weights_t[:, rows], block.T).astype(np.float64)
-
-    sums = sum(parallel_map(sums_of, _row_blocks(n_rows)))
+    ``(K, D)`` (float64, relative to ``X[0]``)."""
+    rows_t = np.empty((X.shape[1], X.shape[0]), dtype=dtype)
+    np.subtract(X.T, X[0][:, None], out=rows_t)
+    sums = np.dot(weights_t, rows_t.T).astype(np.float64)
     weight = weights_t.sum(axis=1, dtype=np.float64)
     return rows_t, weight, _safe_divide(sums, weight)
 
@@ -156,30 +126,27 @@ def _raw_moments(
     """``weights_t @ [q(y) ; y]^T`` for rows ``y = X - reference``, float64, ``(K, m)``.
 
     ``q(y)`` is ``y_j^2`` per feature (``squares="each"``) or ``sum_j y_j^2``
-    (``squares="sum"``). Blocks of rows run in parallel threads, through cache-sized
-    pieces; their sums add up.
+    (``squares="sum"``). The rows are worked through in cache-sized blocks whose sums add
+    up.
     """
     n_rows, n_features = X.shape
     n_quadratic = n_features if squares == "each" else 1
     n_terms = n_quadratic + n_features
 
-    def moments_of(rows: slice) -> np.ndarray:
-        total = np.zeros((weights_t.shape[0], n_terms))
-        step = _block_rows(rows.stop - rows.start, n_terms)
-        features = np.empty((n_terms, step))
-        for first in range(rows.start, rows.stop, step):
-            last = min(first + step, rows.stop)
-            block = features[:, : last - first]
-            linear = block[n_quadratic:]
-            np.subtract(X[first:last].T, reference[:, None], out=linear)
-            if n_quadratic == 1:
-                np.einsum("jn,jn->n", linear, linear, out=block[0])
-            else:
-                np.square(linear, out=block[:n_quadratic])
-            total += np.dot(weights_t[:, first:last], block.T)
-        return total
-
-    return sum(parallel_map(moments_of, _row_blocks(n_rows)))
+    total = np.zeros((weights_t.shape[0], n_terms))
+    step = _block_rows(n_rows, n_terms)
+    features = np.empty((n_terms, step))
+    for first in range(0, n_rows, step):
+        last = min(first + step, n_rows)
+        block = features[:, : last - first]
+        linear = block[n_quadratic:]
+        np.subtract(X[first:last].T, reference[:, None], out=linear)
+        if n_quadratic == 1:
+            np.einsum("jn,jn->n", linear, linear, out=block[0])
+        else:
+            np.square(linear, out=block[:n_quadratic])
+        total += np.dot(weights_t[:, first:last], block.T)
+    return total
 
 
 def _divisor(weight: np.ndarray) -> np.ndarray:
@@ -264,18 +231,14 @@ class _MahalanobisKernel(LogDensityKernel):
 
 
 class _BlockKernel(LogDensityKernel):
-    """Shared driver: the chunk is split into row blocks run in parallel threads, each
-    filling its columns of one ``(K, n)`` result."""
+    """Shared driver: fills one ``(K, n)`` result, returned transposed."""
 
     _dtype: np.dtype
     _n_components: int
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        n_rows = X.shape[0]
-        out = np.empty((self._n_components, n_rows), dtype=self._dtype)
-        blocks = _row_blocks(n_rows)
-        with parallel_section(len(blocks) > 1):
-            parallel_map(lambda rows: self._fill(X[rows], out[:, rows]), blocks)
+        out = np.empty((self._n_components, X.shape[0]), dtype=self._dtype)
+        self._fill(X, out)
         return out.T
 
     @abstractmethod
@@ -761,32 +724,19 @@ class FullCovariance(CovarianceStructure):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # Rows relative to the chunk's first row, transposed (D, n) so that centring and
         # weighting run along contiguous rows. Each component's scatter is then one GEMM on
-        # exactly centred rows, (sqrt(w_k) (y - m_k)) (sqrt(w_k) (y - m_k))^T; the
-        # components are shared out among threads (one-thread BLAS each: a D x D x n GEMM
-        # is too small to split well over BLAS threads).
+        # exactly centred rows, (sqrt(w_k) (y - m_k)) (sqrt(w_k) (y - m_k))^T, computed
+        # in one reused buffer.
         dtype = X.dtype
         weights_t = _components_first(weights, dtype)
         rows_t, weight, mean = _shifted_rows_and_means(X, weights_t, dtype)
         n_features = X.shape[1]
         scatter = np.zeros((weight.shape[0], n_features, n_features))
         centres = mean.astype(dtype)[:, :, None]
-        active = np.flatnonzero(weight > 0)
-
-        scratch = threading.local()
-
-        def scatter_of(components: np.ndarray) -> None:
-            centred = getattr(scratch, "centred", None)
-            if centred is None:  # one buffer per thread, reused for its components
-                centred = scratch.centred = np.empty_like(rows_t)
-            for k in components:
-                np.subtract(rows_t, centres[k], out=centred)
-                centred *= np.sqrt(weights_t[k])
-                scatter[k] = np.dot(centred, centred.T)
-
-        # One component per task (threads take the next one when done), or all in one.
-        parallel = parallel_rows(X.shape[0])
-        tasks = [active[i : i + 1] for i in range(active.size)] if parallel else [active]
-        parallel_map(scatter_of, tasks)
+        centred = np.empty_like(rows_t)
+        for k in np.flatnonzero(weight > 0):
+            np.subtract(rows_t, centres[k], out=centred)
+            centred *= np.sqrt(weights_t[k])
+            scatter[k] = np.dot(centred, centred.T)
         return weight, mean + X[0].astype(np.float64), scatter
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -890,32 +840,27 @@ class TiedCovariance(CovarianceStructure):
         # where L = diag(w) - sum_i w_i w_i^T / s_i is the Laplacian of the (K, K) overlap
         # O = sum_i w_i w_i^T / s_i: off-diagonal -O_kj, diagonal sum_{j != k} O_kj (no
         # cancellation). L annihilates constants, so M may be centred at the pooled mean.
-        # Two GEMMs of size D x D x n and K x K x n replace K of size D x D x n; both sums
-        # are additive over rows, so blocks of rows run in parallel threads.
+        # Two GEMMs of size D x D x n and K x K x n replace K of size D x D x n, worked
+        # through in cache-sized blocks of rows.
         dtype = X.dtype
         weights_t = _components_first(weights, dtype)
         rows_t, weight, mean = _shifted_rows_and_means(X, weights_t, dtype)
         centres_t = np.ascontiguousarray(mean.T, dtype=dtype)
         n_components, n_features = mean.shape
 
-        def parts_of(rows: slice) -> tuple[np.ndarray, np.ndarray]:
-            within = np.zeros((n_features, n_features))
-            overlap = np.zeros((n_components, n_components))
-            step = _block_rows(rows.stop - rows.start, n_components + 2 * n_features)
-            for first in range(rows.start, rows.stop, step):
-                block = slice(first, min(first + step, rows.stop))
-                part = weights_t[:, block]
-                totals = part.sum(axis=0)
-                shares = part / np.where(totals > 0, totals, 1)
-                centred = np.dot(centres_t, shares)
-                np.subtract(rows_t[:, block], centred, out=centred)
-                within += np.dot(centred * totals, centred.T)
-                overlap += np.dot(shares, part.T)
-            return within, overlap
-
-        parts = parallel_map(parts_of, _row_blocks(X.shape[0]))
-        within = sum(part[0] for part in parts)
-        overlap = sum(part[1] for part in parts)
+        n_rows = X.shape[0]
+        within = np.zeros((n_features, n_features))
+        overlap = np.zeros((n_components, n_components))
+        step = _block_rows(n_rows, n_components + 2 * n_features)
+        for first in range(0, n_rows, step):
+            block = slice(first, min(first + step, n_rows))
+            part = weights_t[:, block]
+            totals = part.sum(axis=0)
+            shares = part / np.where(totals > 0, totals, 1)
+            centred = np.dot(centres_t, shares)
+            np.subtract(rows_t[:, block], centred, out=centred)
+            within += np.dot(centred * totals, centred.T)
+            overlap += np.dot(shares, part.T)
         laplacian = -overlap
         laplacian[np.diag_indices_from(laplacian)] = overlap.sum(axis=1) - np.diagonal(overlap)
         total = weight.sum()
@@ -1008,7 +953,7 @@ class DiagonalCovariance(CovarianceStructure):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # One GEMM per block of rows, (K, rows) @ (rows, 2 D), gives sum_i w_ik y_i^2 and
         # sum_i w_ik y_i for all components, in float64, with y the rows relative to the
-        # chunk's first row (blocks run in parallel threads; their sums add up). The scatter
+        # chunk's first row (in cache-sized blocks of rows whose sums add up). The scatter
         # is raw - w m^2; a component where that cancels by more than SCATTER_LIMIT is
         # recomputed from exactly centred rows.
         weights_t = _components_first(weights, np.float64)

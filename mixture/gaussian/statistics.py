@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixture._chunking import parallel_rows, parallel_section
 from mixture.component import Statistics
 from mixture.gaussian.covariance import CovarianceStructure
 
@@ -66,9 +65,7 @@ class GaussianStatistics(Statistics):
         # Each structure computes the chunk's weight, weighted means and scatter about those
         # means with rows taken relative to the chunk's first row, so neither the means nor
         # the scatter ever add up numbers carrying the data's offset from the origin.
-        # The BLAS at one thread while the structure's blocks run in parallel threads.
-        with parallel_section(parallel_rows(X.shape[0])):
-            weight, mean, scatter = structure.chunk_moments(X, weights)
+        weight, mean, scatter = structure.chunk_moments(X, weights)
         return cls(weight, mean, scatter, structure)
 
     def __add__(self, other: Statistics) -> GaussianStatistics:
