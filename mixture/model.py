@@ -144,6 +144,11 @@ def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
     return top
 
 
+#: Floor of the float64 exponents in :func:`responsibilities_in_place`: exp(-700) = 9.9e-305
+#: is a normal number, and exp runs on its fast path down to about -707.5.
+_EXP_FLOOR = -700.0
+
+
 def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
     """Turn ``log w_k + log p_k(x)`` into responsibilities in place; return ``log p(x)``.
 
@@ -159,7 +164,17 @@ def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
     """
     top = checked_row_maxima(log_joint)
     log_joint -= top[:, None]
-    np.exp(log_joint, out=log_joint)
+    if log_joint.dtype == np.float64:
+        # exp is several times slower where its result underflows to a subnormal number or
+        # to 0 (and near that range), which is most entries for well-separated components.
+        # So the exponents are raised to a floor whose exp is a normal number, and
+        # exp(floor) is subtracted: entries at the floor become exactly 0 (as the underflow
+        # gives), the others move by less than 1e-304, far below any rounding error.
+        np.maximum(log_joint, _EXP_FLOOR, out=log_joint)
+        np.exp(log_joint, out=log_joint)
+        log_joint -= np.exp(_EXP_FLOOR)
+    else:  # float32's exp has no slow path for underflow
+        np.exp(log_joint, out=log_joint)
     total = log_joint.sum(axis=1)
     log_joint /= total[:, None]
     return np.log(total) + top

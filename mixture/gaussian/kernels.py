@@ -1,0 +1,363 @@
+"""Log-density kernels: the E-step of a Gaussian family as GEMMs over row blocks.
+
+A fitted :class:`~mixture.gaussian.family.GaussianFamily` asks its covariance structure for
+a kernel once per M-step (:meth:`CovarianceStructure.log_density_kernel`) and calls it on
+every chunk of rows. The kernels expand each squared Mahalanobis distance into an inner
+product of per-component coefficients with features of the row shared by all components,
+so one GEMM gives all K distances, with no ``(n, K, D)`` temporary. Where they can, the
+kernels also compute a chunk's responsibilities and its raw weighted moments in the same
+pass over the rows (:meth:`LogDensityKernel.fused_statistics`), reusing the features of
+the E-step for the M-step's statistics.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mixture.gaussian.covariance import CovarianceStructure
+
+__all__ = ["LogDensityKernel"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+#: Expanded distances. The E-step of every structure can expand the squared distance of a
+#: row y (shifted by the reference point) to component k into one inner product,
+#: ``q_k(y) = c_k . f(y) + q_k(0)``, with features f(y) shared by all components
+#: (``y_i y_j`` and ``y`` for full covariance, ``y_j^2`` and ``y`` for diagonal, ...), so
+#: that one GEMM gives all K distances. Where a row lies near a component far from the
+#: reference the terms cancel: rounding adds up to about ``2**-53 * M_k * sqrt(m)``, with
+#: ``m`` terms whose absolute values sum to ``M_k`` at the component's mean. A component is
+#: expanded only while ``M_k * sqrt(m) <= EXPANSION_LIMIT``, which bounds that error by
+#: ``2**-32`` (2.3e-10 nats; measured errors are 5-10 times smaller and comparable to those
+#: of the direct evaluation). Other components are evaluated directly (no cancellation).
+EXPANSION_LIMIT = 2.0**21
+
+#: Raw moments. The diagonal and spherical M-steps take their scatter from raw weighted
+#: moments about the chunk's first row, ``sum_i w_i y_i^2 - w m^2``, one GEMM for all
+#: components. Where the raw moment exceeds the centred one by more than this factor (a
+#: component whose mean lies more than 64 standard deviations from that row), the centred
+#: scatter of that component is recomputed from exactly centred rows, so at most 12 bits are
+#: lost to cancellation, wherever the data lie.
+SCATTER_LIMIT = 2.0**12
+
+#: Relative cost of one element-wise numpy operation, in multiply-adds of a GEMM: used to
+#: choose between the expanded and the projected full-covariance E-step.
+ELEMENT_COST = 25.0
+
+#: Bytes of the blocks (features or projected rows) the E-step works through at a time, so
+#: that the element-wise passes run in cache; the quadratic features of the full-covariance
+#: expansion need longer blocks to keep the number of numpy calls per row small.
+BLOCK_BYTES = 1024 * 1024
+FEATURE_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def safe_divide(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``sums / weight[:, None]``, 0 where the weight is 0."""
+    out = np.zeros(sums.shape)
+    return np.divide(sums, weight[:, None], out=out, where=weight[:, None] > 0)
+
+
+class LogDensityKernel(ABC):
+    """Log-densities of K Gaussians of one structure, prepared for rows of one dtype.
+
+    A fitted family builds one per dtype (:meth:`CovarianceStructure.log_density_kernel`)
+    and calls it on every chunk of rows, so everything that depends only on the parameters
+    (stacked factors, expansion coefficients, constants) is computed once per M-step, not
+    per chunk.
+    """
+
+    @abstractmethod
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_i)`` for rows ``X`` of shape ``(n, D)``.
+
+        Returns
+        -------
+        ndarray of shape (n, K) and the dtype of ``X``
+            The built-in kernels return a Fortran-ordered array (a transposed ``(K, n)``
+            one): each component's column is contiguous, so the log-sum-exp over components
+            runs as K vectorised passes over rows instead of n short rows of length K.
+        """
+
+
+class MahalanobisKernel(LogDensityKernel):
+    """Any structure, through its :meth:`CovarianceStructure.mahalanobis` (the reference
+    path, used by structures defined outside this module)."""
+
+    def __init__(
+        self,
+        structure: CovarianceStructure,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> None:
+        self._structure = structure
+        # Round the reference to the data's dtype once and shift rows and means by that same
+        # point, so float32 rows far from the origin are not displaced from the means.
+        self._reference = reference.astype(dtype)
+        self._means = (means - self._reference.astype(np.float64)).astype(dtype)
+        self._factors = precisions_cholesky.astype(dtype, copy=False)
+        self._half_log_det = half_log_det.astype(dtype)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        out = self._structure.mahalanobis(X - self._reference, self._means, self._factors)
+        out += X.shape[1] * _LOG_2PI
+        out *= -0.5
+        out += self._half_log_det
+        return out
+
+
+class _BlockKernel(LogDensityKernel):
+    """Shared driver: fills one ``(K, n)`` result, returned transposed."""
+
+    _dtype: np.dtype
+    _n_components: int
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((self._n_components, X.shape[0]), dtype=self._dtype)
+        self._fill(X, out)
+        return out.T
+
+    @abstractmethod
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        """Write the ``(K, n)`` log-densities of rows ``X`` into ``out``."""
+
+
+def block_rows(n_rows: int, floats_per_row: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Rows per block so that ``floats_per_row`` float64 per row fill ``block_bytes``."""
+    return max(1, min(n_rows, block_bytes // (8 * max(1, floats_per_row))))
+
+
+class FullKernel(_BlockKernel):
+    """Full covariance: ``|U_k^T (x - mu_k)|^2`` for all K components.
+
+    Two evaluations, both one GEMM per block of rows for many components and no
+    ``(n, K, D)`` temporary:
+
+    - *expanded* (float64, when cheaper): ``(x - mu)^T P (x - mu)`` with ``P = U U^T`` is a
+      linear function of the ``D (D + 1) / 2 + D`` features ``y_i y_j`` (i <= j) and ``y_i``
+      of the shifted row ``y``. One GEMM of the coefficients ``(K, m)`` with a block of
+      features ``(m, rows)`` gives every distance: half the multiply-adds of the
+      projection, and element-wise work that does not grow with K.
+    - *projected*: the rows, with a row of ones appended, are multiplied by the stacked
+      factors ``[U_k^T | -U_k^T nu_k]`` (so the projected means are subtracted inside the
+      GEMM), and ``einsum`` sums the squares in one pass. Used for float32 rows (whose
+      rounding the expansion would magnify), for components failing
+      ``EXPANSION_LIMIT`` (far from the reference relative to their spread), and when K is
+      small compared to D.
+    """
+
+    def __init__(
+        self,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+    ) -> None:
+        n_components, n_features, _ = precisions_cholesky.shape
+        self._dtype = np.dtype(dtype)
+        self._n_components = n_components
+        self._n_features = n_features
+        self._reference = reference.astype(dtype)
+        centres = means - self._reference.astype(np.float64)
+        self._constants = (half_log_det - 0.5 * n_features * _LOG_2PI)[:, None]
+        projected_centres = np.einsum("kd,kde->ke", centres, precisions_cholesky)
+
+        expanded = np.zeros(n_components, dtype=bool)
+        upper = np.triu_indices(n_features)
+        n_terms = upper[0].size + n_features
+        cost_expanded = n_terms * (2.0 * n_components + ELEMENT_COST)
+        cost_projected = n_components * n_features * (2.0 * (n_features + 1) + ELEMENT_COST)
+        if self._dtype == np.float64 and cost_expanded < cost_projected:
+            precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
+            doubling = np.where(upper[0] == upper[1], 1.0, 2.0)
+            quadratic = precisions[:, upper[0], upper[1]] * doubling
+            linear = -2.0 * np.einsum("kde,ke->kd", precisions, centres)
+            offsets = (projected_centres**2).sum(axis=1)
+            at_mean = np.abs(centres[:, upper[0]] * centres[:, upper[1]])
+            magnitude = (
+                (np.abs(quadratic) * at_mean).sum(axis=1)
+                + (np.abs(linear) * np.abs(centres)).sum(axis=1)
+                + offsets
+            )
+            expanded = magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT
+            # log p = -q / 2 + constant, folded into the coefficients and offsets.
+            coefficients = np.hstack([quadratic, linear])[expanded]
+            self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
+            self._offsets = (self._constants[:, 0] - 0.5 * offsets)[expanded][:, None]
+        self._expanded = np.flatnonzero(expanded)
+        self._n_terms = n_terms
+        self._projected = np.flatnonzero(~expanded)
+        if self._projected.size:
+            chosen = self._projected
+            factors = np.concatenate(
+                [
+                    precisions_cholesky[chosen].transpose(0, 2, 1),
+                    -projected_centres[chosen][:, :, None],
+                ],
+                axis=2,
+            )  # (k, D, D + 1): [U_k^T | -U_k^T nu_k]
+            self._factors = np.ascontiguousarray(factors.reshape(-1, n_features + 1), dtype=dtype)
+
+    @staticmethod
+    def _positions(chosen: np.ndarray, n_components: int) -> slice | np.ndarray:
+        """Rows of the result for these components: a slice when they are all of them."""
+        return slice(None) if chosen.size == n_components else chosen
+
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        n_features, dtype = self._n_features, self._dtype
+        n_rows = X.shape[0]
+        rows_t = np.empty((n_features + 1, n_rows), dtype=dtype)  # shifted rows and ones
+        np.subtract(X.T, self._reference[:, None], out=rows_t[:n_features])
+        rows_t[n_features] = 1.0
+        if self._expanded.size:
+            self._fill_expanded(rows_t[:n_features], out)
+        if self._projected.size:
+            self._fill_projected(rows_t, out)
+
+    def _fill_expanded(self, rows_t: np.ndarray, out: np.ndarray) -> None:
+        n_features, n_rows = rows_t.shape
+        positions = self._positions(self._expanded, self._n_components)
+        step = block_rows(n_rows, self._n_terms, FEATURE_BLOCK_BYTES)
+        features = np.empty((self._n_terms, step))
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            block = features[:, : last - first]
+            rows = rows_t[:, first:last]
+            row = 0
+            for i in range(n_features):  # y_i y_j for j >= i, then y
+                np.multiply(rows[i], rows[i:], out=block[row : row + n_features - i])
+                row += n_features - i
+            block[row:] = rows
+            if isinstance(positions, slice):
+                values = out[:, first:last]
+                np.matmul(self._coefficients, block, out=values)
+                values += self._offsets
+            else:
+                values = np.dot(self._coefficients, block)
+                values += self._offsets
+                out[positions, first:last] = values
+
+    def _fill_projected(self, rows_t: np.ndarray, out: np.ndarray) -> None:
+        n_features = self._n_features
+        n_rows = rows_t.shape[1]
+        chosen = self._projected
+        whole = chosen.size == self._n_components
+        step = block_rows(n_rows, n_features)
+        group = max(1, min(chosen.size, BLOCK_BYTES // (8 * n_features * step)))
+        buffer = np.empty(group * n_features * step, dtype=self._dtype)
+        constants = self._constants[chosen].astype(self._dtype)
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            width = last - first
+            rows = rows_t[:, first:last]
+            for start in range(0, chosen.size, group):
+                stop = min(start + group, chosen.size)
+                size = stop - start
+                block = buffer[: size * n_features * width].reshape(size * n_features, width)
+                np.matmul(self._factors[start * n_features : stop * n_features], rows, out=block)
+                cube = block.reshape(size, n_features, width)
+                target = slice(start, stop) if whole else chosen[start:stop]
+                distances = np.einsum("kdn,kdn->kn", cube, cube)
+                distances *= -0.5
+                distances += constants[start:stop]
+                out[target, first:last] = distances
+
+
+class ExpandedKernel(_BlockKernel):
+    """Tied, diagonal and spherical covariance: all K distances from one GEMM.
+
+    The squared distance is ``sum_j v_kj (l_j - z_kj)^2``, where ``l`` are linear rows of
+    the chunk (the rows shifted by the reference; for a tied covariance also whitened by the
+    shared factor), ``v_k`` the component's precisions per coordinate and ``z_k`` its centre
+    in the same coordinates. Expanded, it is ``v_k . l^2 - 2 (v_k z_k) . l + v_k . z_k^2``:
+    one GEMM of the coefficients ``[v | -2 v z]`` ``(K, m)`` with a block of stacked
+    features ``[l^2 ; l]`` ``(m, rows)`` (``[sum_j l_j^2 ; l]`` when ``v_k`` is one number,
+    as for spherical and tied covariance). Components failing ``EXPANSION_LIMIT`` are
+    evaluated directly, ``v_k . (l - z_k)^2``.
+
+    The expansion is computed in float64 also for float32 rows (rounding in float32 would
+    be magnified by the cancellation); only the whitening of a tied covariance, the one
+    GEMM of size D x D x n, runs in the data's dtype.
+    """
+
+    def __init__(
+        self,
+        means: np.ndarray,
+        scales: np.ndarray,
+        half_log_det: np.ndarray,
+        reference: np.ndarray,
+        dtype: Any,
+        whitening: np.ndarray | None = None,
+    ) -> None:
+        n_components, n_features = means.shape
+        self._dtype = np.dtype(dtype)
+        self._n_components = n_components
+        self._n_features = n_features
+        # A tied covariance's whitening runs in the data's dtype, on rows shifted by the
+        # reference rounded to that dtype (float32 rows stay exact); otherwise in float64.
+        shift_dtype = self._dtype if whitening is not None else np.dtype(np.float64)
+        self._reference = reference.astype(shift_dtype)
+        centres = means - self._reference.astype(np.float64)
+        self._whitening_t = None
+        if whitening is not None:
+            centres = centres @ whitening  # rows y become y @ whitening
+            self._whitening_t = np.ascontiguousarray(whitening.T, dtype=dtype)
+        self._shared = scales.shape[1] == 1
+        self._scales = scales
+        self._centres = centres
+        offsets = (scales * centres**2).sum(axis=1)
+        magnitude = 4.0 * offsets  # the terms' absolute values at the mean
+        n_terms = scales.shape[1] + n_features
+        self._n_terms = n_terms
+        self._direct = np.flatnonzero(~(magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT))
+        constants = half_log_det - 0.5 * n_features * _LOG_2PI
+        self._constants = constants[:, None]
+        # log p = -q / 2 + constant: the GEMM's coefficients carry the factor -1/2, and the
+        # offsets the constants, so the GEMM's output needs one addition only.
+        coefficients = np.hstack([scales, -2.0 * scales * centres])
+        self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
+        self._offsets = (constants - 0.5 * offsets)[:, None]
+
+    def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
+        n_rows, n_features = X.shape
+        n_quadratic = 1 if self._shared else n_features
+        step = block_rows(n_rows, self._n_terms)
+        features = np.empty((self._n_terms, step))
+        values = np.empty((self._n_components, step))
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            width = last - first
+            block = features[:, :width]
+            linear = block[n_quadratic:]
+            rows = X[first:last]
+            if self._whitening_t is None:
+                np.subtract(rows.T, self._reference[:, None], out=linear)
+            else:
+                shifted = np.subtract(rows.T, self._reference[:, None], dtype=self._dtype)
+                if self._dtype == np.float64:
+                    np.matmul(self._whitening_t, shifted, out=linear)
+                else:
+                    linear[...] = np.dot(self._whitening_t, shifted)
+            if self._shared:
+                np.einsum("jn,jn->n", linear, linear, out=block[0])
+            else:
+                np.square(linear, out=block[:n_quadratic])
+            distances = np.dot(self._coefficients, block, out=values if width == step else None)
+            # One pass adds the offsets and writes (casts, for float32 rows) the result.
+            result = out[:, first:last]
+            np.add(distances, self._offsets, out=result)
+            for k in self._direct:
+                difference = linear - self._centres[k][:, None]
+                np.square(difference, out=difference)
+                if self._shared:
+                    distance = self._scales[k, 0] * difference.sum(axis=0)
+                else:
+                    distance = np.dot(self._scales[k], difference)
+                result[k] = self._constants[k] - 0.5 * distance
