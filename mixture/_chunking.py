@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 #: Bytes of the per-chunk working set (the ``(K, rows)`` log-densities plus rows of
@@ -26,6 +27,9 @@ from typing import Any, TypeVar
 CHUNK_BYTES = 8 * 1024 * 1024
 MIN_CHUNK_ROWS = 1024
 MAX_CHUNK_ROWS = 32768
+#: Data of more than one chunk is cut into at least this many (when each keeps at least
+#: ``MIN_CHUNK_ROWS`` rows), so that two, four or eight threads get equal shares.
+MIN_CHUNKS = 8
 #: At most this many threads.
 MAX_WORKERS = 16
 
@@ -33,7 +37,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def auto_chunk_size(n_components: int, n_features: int, itemsize: int = 8) -> int:
+def auto_chunk_size(
+    n_components: int, n_features: int, itemsize: int = 8, n_rows: int | None = None
+) -> int:
     """Rows per chunk for a mixture of this shape.
 
     A chunk's working set per row is about ``K + 3 D + 2`` floats (its log-densities or
@@ -42,12 +48,19 @@ def auto_chunk_size(n_components: int, n_features: int, itemsize: int = 8) -> in
     rows. Large chunks keep the per-chunk overhead (Python calls, merging statistics) small;
     the kernels work through a chunk in cache-sized blocks.
 
+    Given ``n_rows``, data that would fill fewer than ``MIN_CHUNKS`` chunks is cut into
+    up to that many equal chunks (of at least ``MIN_CHUNK_ROWS`` rows), so that the
+    threads of :func:`sum_chunks` share the work evenly. The size never depends on the
+    number of threads, so neither do the results.
+
     Parameters
     ----------
     n_components, n_features : int
         Shape of the mixture.
     itemsize : int
         Bytes per float of the data (8 for float64, 4 for float32).
+    n_rows : int, optional
+        Rows of the data.
 
     Returns
     -------
@@ -55,7 +68,11 @@ def auto_chunk_size(n_components: int, n_features: int, itemsize: int = 8) -> in
         A chunk size between ``MIN_CHUNK_ROWS`` and ``MAX_CHUNK_ROWS``.
     """
     per_row = (max(1, n_components) + 3 * max(1, n_features) + 2) * max(itemsize, 8)
-    return int(min(MAX_CHUNK_ROWS, max(MIN_CHUNK_ROWS, CHUNK_BYTES // per_row)))
+    size = int(min(MAX_CHUNK_ROWS, max(MIN_CHUNK_ROWS, CHUNK_BYTES // per_row)))
+    if n_rows is not None and n_rows > size:
+        n_chunks = max(-(-n_rows // size), min(MIN_CHUNKS, n_rows // MIN_CHUNK_ROWS))
+        size = max(MIN_CHUNK_ROWS, -(-n_rows // n_chunks))
+    return size
 
 
 def row_slices(n_rows: int, chunk_size: int) -> Iterator[slice]:
@@ -159,6 +176,19 @@ def _pool() -> ThreadPoolExecutor:
             )
             _POOL_PID = os.getpid()
         return _POOL
+
+
+def blas_held() -> AbstractContextManager[Any]:
+    """Context holding the BLAS at one thread for a stretch of passes over the chunks (a
+    no-op with one worker).
+
+    Changing the BLAS's thread limit around every pass costs more than it saves: OpenBLAS's
+    threads keep spinning after a multi-threaded call, and the first call after a change
+    pays for it (small LAPACK calls of the M-step took 50 times longer). The engine holds
+    the limit for its whole EM loop instead; the M-step's small factorisations need no
+    threads.
+    """
+    return _BLAS if worker_count() > 1 else nullcontext()
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, sum_chunks
+from mixture._chunking import auto_chunk_size, blas_held, sum_chunks
 from mixture._validation import (
     check_data,
     check_int,
@@ -198,7 +198,7 @@ class MixtureEM:
     def _chunk_size(self, data: np.ndarray) -> int:
         if self.chunk_size is not None:
             return self.chunk_size
-        return auto_chunk_size(self.n_components, data.shape[1], data.itemsize)
+        return auto_chunk_size(self.n_components, data.shape[1], data.itemsize, data.shape[0])
 
     # -- the two steps ----------------------------------------------------------------------
     def e_step(self, X: Any, mixture: Mixture, sample_weight: Any = None) -> MixtureStatistics:
@@ -326,14 +326,15 @@ class MixtureEM:
             callback.on_run_start(run)
         history: list[float] = []
         stop: Stop | None = None
-        while stop is None:
-            statistics = self._e_step(data, mixture, weights)
-            log_likelihood = statistics.mean_log_likelihood
-            change = log_likelihood - (history[-1] if history else previous)
-            mixture = self.m_step(mixture, statistics)
-            history.append(log_likelihood)
-            state = IterationState(run, len(history), log_likelihood, change, mixture)
-            stop = _combine([callback.on_iteration(state) for callback in self.callbacks])
+        with blas_held():  # the chunks run in threads; no BLAS threads besides them
+            while stop is None:
+                statistics = self._e_step(data, mixture, weights)
+                log_likelihood = statistics.mean_log_likelihood
+                change = log_likelihood - (history[-1] if history else previous)
+                mixture = self.m_step(mixture, statistics)
+                history.append(log_likelihood)
+                state = IterationState(run, len(history), log_likelihood, change, mixture)
+                stop = _combine([callback.on_iteration(state) for callback in self.callbacks])
         result = MixtureResult(
             mixture,
             log_likelihood_history=history,

@@ -73,6 +73,30 @@ class ComponentFamily(ABC):
             Additive across row chunks.
         """
 
+    def fused_e_step(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, Statistics, float] | None:
+        """Optional fast path: a chunk's E-step and its statistics in one pass.
+
+        A family may compute the responsibilities ``r_ik`` (from ``log_weights`` and its
+        log-densities), weight them by ``sample_weight``, and reduce them to statistics
+        without handing the ``(n, K)`` responsibilities back. The default returns None, and
+        the engine runs :meth:`log_density`, the log-sum-exp and :meth:`statistics`.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        log_weights : ndarray of shape (n_components,)
+        sample_weight : ndarray of shape (n_samples,) or None
+
+        Returns
+        -------
+        (component_weight, statistics, log_likelihood) or None
+            ``component_weight`` (K,) is ``sum_i w_i r_ik``; ``log_likelihood`` the weighted
+            sum of the rows' ``log p(x)``.
+        """
+        return None
+
     @abstractmethod
     def m_step(self, statistics: Statistics) -> ComponentFamily:
         """A new family fitted to summed statistics.

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks
+from mixture._responsibilities import checked_row_maxima, responsibilities_in_place
 from mixture._validation import (
     check_data,
     check_int,
@@ -16,7 +17,6 @@ from mixture._validation import (
     check_vector,
 )
 from mixture.component import Component, Statistics
-from mixture.exceptions import DegenerateComponentError
 from mixture.family import ComponentFamily, as_family
 
 __all__ = ["Mixture", "MixtureStatistics"]
@@ -112,74 +112,6 @@ def weighted_statistics(
     )
 
 
-def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
-    """Row maxima of ``log w_k + log p_k(x)``, raising if a row has no finite value.
-
-    Parameters
-    ----------
-    log_joint : ndarray of shape (n_samples, n_components)
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    top = log_joint.max(axis=1)
-    if not np.isfinite(top).all():
-        row = int(np.flatnonzero(~np.isfinite(top))[0])
-        if np.isnan(top[row]):
-            raise DegenerateComponentError(
-                f"the log-density of row {row} is NaN; its values may be too large to square "
-                "in floating point: rescale the data"
-            )
-        if top[row] > 0:
-            raise DegenerateComponentError(
-                f"row {row} has infinite density under a component (a degenerate component); "
-                "increase reg_covar"
-            )
-        raise ValueError(
-            f"row {row} has zero density under every component (log-density -inf): it lies "
-            "outside every component's support, or its values are so extreme that the "
-            "density underflows (then rescale the data)"
-        )
-    return top
-
-
-#: Floor of the float64 exponents in :func:`responsibilities_in_place`: exp(-700) = 9.9e-305
-#: is a normal number, and exp runs on its fast path down to about -707.5.
-_EXP_FLOOR = -700.0
-
-
-def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
-    """Turn ``log w_k + log p_k(x)`` into responsibilities in place; return ``log p(x)``.
-
-    Parameters
-    ----------
-    log_joint : ndarray of shape (n_samples, n_components)
-        Overwritten with the responsibilities (rows sum to 1).
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-        ``log p(x) = logsumexp_k(log_joint)``.
-    """
-    top = checked_row_maxima(log_joint)
-    log_joint -= top[:, None]
-    if log_joint.dtype == np.float64:
-        # exp is several times slower where its result underflows to a subnormal number or
-        # to 0 (and near that range), which is most entries for well-separated components.
-        # So the exponents are raised to a floor whose exp is a normal number, and
-        # exp(floor) is subtracted: entries at the floor become exactly 0 (as the underflow
-        # gives), the others move by less than 1e-304, far below any rounding error.
-        np.maximum(log_joint, _EXP_FLOOR, out=log_joint)
-        np.exp(log_joint, out=log_joint)
-        log_joint -= np.exp(_EXP_FLOOR)
-    else:  # float32's exp has no slow path for underflow
-        np.exp(log_joint, out=log_joint)
-    total = log_joint.sum(axis=1)
-    log_joint /= total[:, None]
-    return np.log(total) + top
-
-
 class Mixture:
     """A fitted mixture: ``p(x) = sum_k weights[k] * p_k(x)``.
 
@@ -258,6 +190,11 @@ class Mixture:
         self, X: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> MixtureStatistics:
         """E-step on validated rows: responsibilities, then their sufficient statistics."""
+        fused = self._family.fused_e_step(X, self._log_weights, sample_weight)
+        if fused is not None:
+            component_weight, statistics, log_likelihood = fused
+            total_weight = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+            return MixtureStatistics(component_weight, statistics, log_likelihood, total_weight)
         resp = self.log_joint(X)
         log_density = responsibilities_in_place(resp)
         return weighted_statistics(self._family, X, resp, sample_weight, log_density)
@@ -266,7 +203,9 @@ class Mixture:
     def _rows(self, X: Any, chunk_size: int | None) -> tuple[np.ndarray, int]:
         data = check_data(X, n_features=self.n_features)
         if chunk_size is None:
-            chunk_size = auto_chunk_size(self.n_components, self.n_features, data.itemsize)
+            chunk_size = auto_chunk_size(
+                self.n_components, self.n_features, data.itemsize, data.shape[0]
+            )
         return data, check_int(chunk_size, name="chunk_size", minimum=1)
 
     def score_samples(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:

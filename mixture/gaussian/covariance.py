@@ -385,7 +385,9 @@ class FullCovariance(CovarianceStructure):
         reference: np.ndarray,
         dtype: Any,
     ) -> LogDensityKernel:
-        return FullKernel(means, precisions_cholesky, half_log_det, reference, dtype)
+        return FullKernel(
+            means, precisions_cholesky, half_log_det, reference, dtype, centred_scatter=self.scatter
+        )
 
     def chunk_moments(
         self, X: np.ndarray, weights: np.ndarray
@@ -497,6 +499,7 @@ class TiedCovariance(CovarianceStructure):
             reference,
             dtype,
             whitening=precisions_cholesky,
+            one_scale=True,
         )
 
     def chunk_moments(
@@ -614,7 +617,14 @@ class DiagonalCovariance(CovarianceStructure):
         reference: np.ndarray,
         dtype: Any,
     ) -> LogDensityKernel:
-        return ExpandedKernel(means, precisions_cholesky**2, half_log_det, reference, dtype)
+        return ExpandedKernel(
+            means,
+            precisions_cholesky**2,
+            half_log_det,
+            reference,
+            dtype,
+            centred_scatter=self.scatter,
+        )
 
     def chunk_moments(
         self, X: np.ndarray, weights: np.ndarray
@@ -722,7 +732,15 @@ class SphericalCovariance(CovarianceStructure):
         dtype: Any,
     ) -> LogDensityKernel:
         scales = (precisions_cholesky**2)[:, None]
-        return ExpandedKernel(means, scales, half_log_det, reference, dtype)
+        return ExpandedKernel(
+            means,
+            scales,
+            half_log_det,
+            reference,
+            dtype,
+            centred_scatter=self.scatter,
+            one_scale=True,
+        )
 
     def chunk_moments(
         self, X: np.ndarray, weights: np.ndarray

@@ -221,6 +221,20 @@ class GaussianFamily(ComponentFamily):
         state.pop("_kernels", None)  # derived from the parameters; rebuilt on first use
         return state
 
+    def fused_e_step(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, GaussianStatistics, float] | None:
+        """The kernel's one-pass E-step and moments, where it has one (see
+        :mod:`mixture.gaussian.kernels`)."""
+        self._fitted()
+        moments = self._kernel(X.dtype).fused_statistics(X, log_weights, sample_weight)
+        if moments is None:
+            return None
+        statistics = GaussianStatistics(
+            moments.weight, moments.mean, moments.scatter, self._structure
+        )
+        return moments.weight, statistics, moments.log_likelihood
+
     def statistics(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
         return GaussianStatistics.of_rows(X, weights, self._structure)
 

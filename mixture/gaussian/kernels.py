@@ -13,14 +13,18 @@ the E-step for the M-step's statistics.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mixture._responsibilities import responsibilities_in_place
+
 if TYPE_CHECKING:
     from mixture.gaussian.covariance import CovarianceStructure
 
-__all__ = ["LogDensityKernel"]
+__all__ = ["ChunkMoments", "LogDensityKernel"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -36,12 +40,13 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 #: of the direct evaluation). Other components are evaluated directly (no cancellation).
 EXPANSION_LIMIT = 2.0**21
 
-#: Raw moments. The diagonal and spherical M-steps take their scatter from raw weighted
-#: moments about the chunk's first row, ``sum_i w_i y_i^2 - w m^2``, one GEMM for all
-#: components. Where the raw moment exceeds the centred one by more than this factor (a
-#: component whose mean lies more than 64 standard deviations from that row), the centred
-#: scatter of that component is recomputed from exactly centred rows, so at most 12 bits are
-#: lost to cancellation, wherever the data lie.
+#: Raw moments. The M-step statistics of the diagonal and spherical structures (and of the
+#: full one in the fused E-step) come from raw weighted moments about a reference point,
+#: ``sum_i w_i y_i^2 - w m^2``, one GEMM for all components. Where the raw moment exceeds
+#: the centred one by more than this factor (a component whose mean lies more than 64
+#: standard deviations from the reference), the centred scatter of that component is
+#: recomputed from exactly centred rows, so at most 12 bits are lost to cancellation,
+#: wherever the data lie.
 SCATTER_LIMIT = 2.0**12
 
 #: Relative cost of one element-wise numpy operation, in multiply-adds of a GEMM: used to
@@ -82,6 +87,54 @@ class LogDensityKernel(ABC):
             runs as K vectorised passes over rows instead of n short rows of length K.
         """
 
+    def fused_statistics(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> ChunkMoments | None:
+        """A chunk's E-step and its Gaussian statistics in one pass over the rows.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+            Validated rows, ``n >= 1``.
+        log_weights : ndarray of shape (K,)
+            Log mixing weights (``-inf`` for a component of weight 0).
+        sample_weight : ndarray of shape (n,) or None
+
+        Returns
+        -------
+        ChunkMoments or None
+            None where this kernel has no fused pass; the caller then runs the E-step and
+            the statistics separately. Otherwise equal to those, up to rounding.
+        """
+        return None
+
+
+@dataclass(frozen=True)
+class ChunkMoments:
+    """What the fused E-step of a chunk returns (weights include ``sample_weight``).
+
+    Attributes
+    ----------
+    log_likelihood : float
+        Weighted sum of the rows' ``log p(x)``.
+    weight : ndarray of shape (K,)
+        Summed responsibilities.
+    mean : ndarray of shape (K, D)
+        Weighted means (float64); the reference point where the weight is 0.
+    scatter : ndarray
+        Centred weighted scatter, in the structure's scatter shape (float64).
+    """
+
+    log_likelihood: float
+    weight: np.ndarray
+    mean: np.ndarray
+    scatter: np.ndarray
+
+
+#: ``scatter(X, weights, means)`` of a covariance structure: the centred scatter of rows
+#: ``X`` (n, D) with weights (n, k) about means (k, D).
+CentredScatter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
 
 class MahalanobisKernel(LogDensityKernel):
     """Any structure, through its :meth:`CovarianceStructure.mahalanobis` (the reference
@@ -113,10 +166,30 @@ class MahalanobisKernel(LogDensityKernel):
 
 
 class _BlockKernel(LogDensityKernel):
-    """Shared driver: fills one ``(K, n)`` result, returned transposed."""
+    """Shared driver: fills one ``(K, n)`` result, returned transposed; and, for kernels
+    whose every component is expanded in float64, the fused E-step.
+
+    The fused pass works through the chunk in blocks of rows. For each block it builds the
+    features ``f(y)`` once, gets the ``(K, rows)`` log-densities from one GEMM, turns them
+    into responsibilities ``R`` in place, and adds ``R f(y)^T`` to the raw moments: the
+    features ``[y y^T (upper triangle) ; y]``, ``[y^2 ; y]`` or ``[|y|^2 ; y]`` are exactly
+    the ones the M-step needs, so the statistics cost one more GEMM and no element-wise
+    work. Raw moments are converted to centred ones after the pass; a component where that
+    cancels by more than ``SCATTER_LIMIT`` gets its scatter recomputed from exactly centred
+    rows (the chunk's responsibilities are kept for that).
+    """
 
     _dtype: np.dtype
     _n_components: int
+    _n_features: int
+    _n_terms: int
+    _reference: np.ndarray
+    _coefficients: np.ndarray
+    _offsets: np.ndarray
+    #: Whether :meth:`fused_statistics` may run (set by the subclass).
+    _fusable: bool = False
+    _centred_scatter: CentredScatter | None = None
+    _block_bytes: int = BLOCK_BYTES
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((self._n_components, X.shape[0]), dtype=self._dtype)
@@ -126,6 +199,54 @@ class _BlockKernel(LogDensityKernel):
     @abstractmethod
     def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
         """Write the ``(K, n)`` log-densities of rows ``X`` into ``out``."""
+
+    def _features(self, rows: np.ndarray, block: np.ndarray) -> None:
+        """Write the ``(m, rows)`` float64 features of ``rows`` ``(b, D)`` into ``block``;
+        the last D features are the shifted rows ``y``."""
+        raise NotImplementedError
+
+    def _scatter_from_moments(
+        self, raw: np.ndarray, weight: np.ndarray, mean: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Centred scatter from the raw second moments ``raw`` (K, m - D), and which
+        components lost more than ``SCATTER_LIMIT`` to cancellation, shape (K,)."""
+        raise NotImplementedError
+
+    def fused_statistics(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> ChunkMoments | None:
+        if not self._fusable or self._centred_scatter is None:
+            return None
+        n_rows, n_features = X.shape
+        n_terms = self._n_terms
+        resp = np.empty((self._n_components, n_rows))
+        log_density = np.empty(n_rows)
+        moments = np.zeros((self._n_components, n_terms))
+        offsets = self._offsets + log_weights[:, None]
+        step = block_rows(n_rows, n_terms, self._block_bytes)
+        features = np.empty((n_terms, step))
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            block = features[:, : last - first]
+            self._features(X[first:last], block)
+            values = resp[:, first:last]
+            np.matmul(self._coefficients, block, out=values)
+            values += offsets
+            log_density[first:last] = responsibilities_in_place(values.T)
+            if sample_weight is not None:
+                values *= sample_weight[first:last]
+            moments += np.dot(values, block.T)
+        weight = resp.sum(axis=1)
+        mean = safe_divide(moments[:, -n_features:], weight)
+        scatter, cancelled = self._scatter_from_moments(moments[:, :-n_features], weight, mean)
+        redo = np.flatnonzero(cancelled)
+        if redo.size:
+            shifted = X - self._reference
+            scatter[redo] = self._centred_scatter(shifted, resp[redo].T, mean[redo])
+        log_likelihood = float(
+            log_density.sum() if sample_weight is None else np.dot(sample_weight, log_density)
+        )
+        return ChunkMoments(log_likelihood, weight, mean + self._reference, scatter)
 
 
 def block_rows(n_rows: int, floats_per_row: int, block_bytes: int = BLOCK_BYTES) -> int:
@@ -159,8 +280,11 @@ class FullKernel(_BlockKernel):
         half_log_det: np.ndarray,
         reference: np.ndarray,
         dtype: Any,
+        centred_scatter: CentredScatter | None = None,
     ) -> None:
         n_components, n_features, _ = precisions_cholesky.shape
+        self._centred_scatter = centred_scatter
+        self._block_bytes = FEATURE_BLOCK_BYTES
         self._dtype = np.dtype(dtype)
         self._n_components = n_components
         self._n_features = n_features
@@ -193,7 +317,9 @@ class FullKernel(_BlockKernel):
             self._offsets = (self._constants[:, 0] - 0.5 * offsets)[expanded][:, None]
         self._expanded = np.flatnonzero(expanded)
         self._n_terms = n_terms
+        self._upper = upper
         self._projected = np.flatnonzero(~expanded)
+        self._fusable = self._projected.size == 0
         if self._projected.size:
             chosen = self._projected
             factors = np.concatenate(
@@ -221,20 +347,43 @@ class FullKernel(_BlockKernel):
         if self._projected.size:
             self._fill_projected(rows_t, out)
 
+    @staticmethod
+    def _quadratic_features(rows_t: np.ndarray, block: np.ndarray) -> None:
+        """``y_i y_j`` for ``j >= i`` (row by row), then ``y``, of shifted rows ``(D, b)``."""
+        n_features = rows_t.shape[0]
+        row = 0
+        for i in range(n_features):
+            np.multiply(rows_t[i], rows_t[i:], out=block[row : row + n_features - i])
+            row += n_features - i
+        block[row:] = rows_t
+
+    def _features(self, rows: np.ndarray, block: np.ndarray) -> None:
+        linear = block[-self._n_features :]
+        np.subtract(rows.T, self._reference[:, None], out=linear)
+        self._quadratic_features(linear, block)
+
+    def _scatter_from_moments(
+        self, raw: np.ndarray, weight: np.ndarray, mean: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_components, n_features = mean.shape
+        upper = self._upper
+        scatter = np.empty((n_components, n_features, n_features))
+        scatter[:, upper[0], upper[1]] = raw
+        scatter[:, upper[1], upper[0]] = raw
+        raw_diagonal = np.diagonal(scatter, axis1=1, axis2=2).copy()
+        scatter -= (weight[:, None] * mean)[:, :, None] * mean[:, None, :]
+        centred_diagonal = np.diagonal(scatter, axis1=1, axis2=2)
+        return scatter, (raw_diagonal > SCATTER_LIMIT * centred_diagonal).any(axis=1)
+
     def _fill_expanded(self, rows_t: np.ndarray, out: np.ndarray) -> None:
-        n_features, n_rows = rows_t.shape
+        n_rows = rows_t.shape[1]
         positions = self._positions(self._expanded, self._n_components)
         step = block_rows(n_rows, self._n_terms, FEATURE_BLOCK_BYTES)
         features = np.empty((self._n_terms, step))
         for first in range(0, n_rows, step):
             last = min(first + step, n_rows)
             block = features[:, : last - first]
-            rows = rows_t[:, first:last]
-            row = 0
-            for i in range(n_features):  # y_i y_j for j >= i, then y
-                np.multiply(rows[i], rows[i:], out=block[row : row + n_features - i])
-                row += n_features - i
-            block[row:] = rows
+            self._quadratic_features(rows_t[:, first:last], block)
             if isinstance(positions, slice):
                 values = out[:, first:last]
                 np.matmul(self._coefficients, block, out=values)
@@ -295,8 +444,11 @@ class ExpandedKernel(_BlockKernel):
         reference: np.ndarray,
         dtype: Any,
         whitening: np.ndarray | None = None,
+        centred_scatter: CentredScatter | None = None,
+        one_scale: bool = False,
     ) -> None:
         n_components, n_features = means.shape
+        self._centred_scatter = centred_scatter
         self._dtype = np.dtype(dtype)
         self._n_components = n_components
         self._n_features = n_features
@@ -309,7 +461,9 @@ class ExpandedKernel(_BlockKernel):
         if whitening is not None:
             centres = centres @ whitening  # rows y become y @ whitening
             self._whitening_t = np.ascontiguousarray(whitening.T, dtype=dtype)
-        self._shared = scales.shape[1] == 1
+        # One precision per component (spherical, tied: scales (K, 1)), or one per feature
+        # (diagonal: scales (K, D), also when D = 1, whose scatter keeps its (K, 1) shape).
+        self._shared = one_scale
         self._scales = scales
         self._centres = centres
         offsets = (scales * centres**2).sum(axis=1)
@@ -324,6 +478,27 @@ class ExpandedKernel(_BlockKernel):
         coefficients = np.hstack([scales, -2.0 * scales * centres])
         self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
         self._offsets = (constants - 0.5 * offsets)[:, None]
+        # Fused E-step: the features [l^2 ; l] are raw moments only without a whitening.
+        self._fusable = whitening is None and self._direct.size == 0
+
+    def _features(self, rows: np.ndarray, block: np.ndarray) -> None:
+        n_quadratic = self._n_terms - self._n_features
+        linear = block[n_quadratic:]
+        np.subtract(rows.T, self._reference[:, None], out=linear)
+        if self._shared:
+            np.einsum("jn,jn->n", linear, linear, out=block[0])
+        else:
+            np.square(linear, out=block[:n_quadratic])
+
+    def _scatter_from_moments(
+        self, raw: np.ndarray, weight: np.ndarray, mean: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self._shared:
+            raw = raw[:, 0]
+            scatter = raw - weight * (mean**2).sum(axis=1)
+            return scatter, raw > SCATTER_LIMIT * scatter
+        scatter = raw - weight[:, None] * mean**2
+        return scatter, (raw > SCATTER_LIMIT * scatter).any(axis=1)
 
     def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
         n_rows, n_features = X.shape
