@@ -37,6 +37,8 @@ from mixture._chunking import (
     sum_chunks,
     worker_count,
 )
+from mixture._responsibilities import responsibilities_in_place
+from mixture.gaussian import kernels
 
 STRUCTURES = {
     "full": FullCovariance(),
@@ -245,6 +247,95 @@ def test_chunk_moments_of_float32_rows(name) -> None:
     assert scatter.dtype == np.float64
     assert scaled_error(mean, expected[1]) < 1e-5
     assert scaled_error(scatter, expected[2]) < 1e-5
+
+
+# -- fused E-step ------------------------------------------------------------------------------
+def two_pass(family, X, log_weights, sample_weight):
+    """The engine's generic E-step: log-densities, log-sum-exp, then statistics."""
+    joint = np.asarray(family.log_density(X) + log_weights, order="F")
+    log_density = responsibilities_in_place(joint)
+    if sample_weight is not None:
+        joint *= sample_weight[:, None]
+        log_likelihood = float(np.dot(sample_weight, log_density))
+    else:
+        log_likelihood = float(log_density.sum())
+    return joint.sum(axis=0), family.statistics(X, joint), log_likelihood
+
+
+FUSED_CASES = [
+    ("full", 8, 6, False, True),  # every component expanded: fused
+    ("full", 2, 12, False, False),  # projected: two passes
+    ("full", 8, 6, True, False),  # component 0 projected: two passes
+    ("tied", 5, 4, False, False),  # whitened features are not raw moments: two passes
+    ("diag", 6, 5, False, True),
+    ("diag", 6, 1, False, True),  # one feature: the scatter keeps its (K, 1) shape
+    ("diag", 6, 5, True, False),  # component 0 evaluated directly: two passes
+    ("spherical", 6, 5, False, True),
+]
+
+
+@pytest.mark.parametrize(("name", "n_components", "n_features", "far", "fused"), FUSED_CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_e_step_equals_two_passes(
+    name, n_components, n_features, far, fused, weighted
+) -> None:
+    family, _, _, X = problem(name, n_components, n_features, 21, far)
+    rng = np.random.default_rng(22)
+    log_weights = np.log(rng.dirichlet(np.ones(n_components)))
+    log_weights[-1] = -np.inf  # a component of weight 0 gets no responsibility
+    sample_weight = rng.uniform(0.0, 3.0, X.shape[0]) if weighted else None
+    result = family.fused_e_step(X, log_weights, sample_weight)
+    assert (result is not None) == fused
+    if result is None:
+        return
+    weight, statistics, log_likelihood = result
+    expected_weight, expected, expected_log_likelihood = two_pass(
+        family, X, log_weights, sample_weight
+    )
+    assert weight[-1] == 0.0
+    np.testing.assert_allclose(weight, expected_weight, rtol=1e-12)
+    np.testing.assert_allclose(log_likelihood, expected_log_likelihood, rtol=1e-12)
+    np.testing.assert_allclose(statistics.mean[:-1], expected.mean[:-1], rtol=1e-10, atol=1e-10)
+    assert statistics.scatter.shape == expected.scatter.shape
+    np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("limit", [0.0, np.inf])
+def test_fused_scatter_with_and_without_centred_recomputation(name, limit, monkeypatch) -> None:
+    # limit 0 recomputes every component's scatter from centred rows, inf none: both agree
+    # with the two-pass statistics here (the data lie near the reference point).
+    monkeypatch.setattr(kernels, "SCATTER_LIMIT", limit)
+    family, _, _, X = problem(name, 6, 4, 23)
+    log_weights = np.log(np.full(6, 1 / 6))
+    _, statistics, _ = family.fused_e_step(X, log_weights, None)
+    _, expected, _ = two_pass(family, X, log_weights, None)
+    np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-9, atol=1e-9)
+
+
+def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
+    # Components 1 and 2 sit 200 standard deviations from the reference point (the mean of
+    # the means), still expanded in the E-step: their raw second moments cancel by a factor
+    # 4e4 > SCATTER_LIMIT, so their scatter is recomputed from centred rows.
+    means = np.array([[0.0, 0.0], [200.0, 200.0], [-200.0, -200.0]])
+    covariances = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
+    family = GaussianFamily(3, DiagonalCovariance(), means=means, covariances=covariances)
+    rng = np.random.default_rng(24)
+    X = means[rng.integers(3, size=2000)] + rng.normal(size=(2000, 2))
+    log_weights = np.log(np.full(3, 1 / 3))
+    kernel = family._kernel(np.dtype(np.float64))
+    recomputed = []
+    centred_scatter = kernel._centred_scatter
+
+    def spy(X, weights, means):
+        recomputed.append(weights.shape[1])
+        return centred_scatter(X, weights, means)
+
+    kernel._centred_scatter = spy
+    _, statistics, _ = family.fused_e_step(X, log_weights, None)
+    assert recomputed == [2]
+    _, expected, _ = two_pass(family, X, log_weights, None)
+    np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
 
 
 # -- threads -----------------------------------------------------------------------------------
