@@ -3,12 +3,14 @@
 One iteration::
 
     for each chunk of rows:          E-step -> MixtureStatistics (log-likelihood, N_k, stats)
-    add the chunks' statistics       (the reduce; statistics are additive)
+    add the chunks' statistics       (the reduce, in chunk order; statistics are additive)
     M-step                           new weights N_k / N and new family from the sums
 
-Only one chunk's temporaries are alive at a time, so memory beyond the data is
-O(chunk x K x D) whatever the number of rows. The engine knows nothing about any
-particular distribution: it talks to a :class:`~mixture.family.ComponentFamily`.
+The chunks run in a small pool of threads (one chunk per thread at a time, the BLAS held at
+one thread), so memory beyond the data is O(threads x chunk) plus parameter-sized arrays,
+whatever the number of rows, and results do not depend on the number of threads. The engine
+knows nothing about any particular distribution: it talks to a
+:class:`~mixture.family.ComponentFamily`.
 """
 
 from __future__ import annotations

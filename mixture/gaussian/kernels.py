@@ -221,7 +221,7 @@ class _BlockKernel(LogDensityKernel):
         n_terms = self._n_terms
         resp = np.empty((self._n_components, n_rows))
         log_density = np.empty(n_rows)
-        moments = np.zeros((self._n_components, n_terms))
+        moments_t = np.zeros((n_terms, self._n_components))
         offsets = self._offsets + log_weights[:, None]
         step = block_rows(n_rows, n_terms, self._block_bytes)
         features = np.empty((n_terms, step))
@@ -235,8 +235,9 @@ class _BlockKernel(LogDensityKernel):
             log_density[first:last] = responsibilities_in_place(values.T)
             if sample_weight is not None:
                 values *= sample_weight[first:last]
-            moments += np.dot(values, block.T)
+            moments_t += np.dot(block, values.T)  # (m, K): faster than (K, m) in OpenBLAS
         weight = resp.sum(axis=1)
+        moments = moments_t.T
         mean = safe_divide(moments[:, -n_features:], weight)
         scatter, cancelled = self._scatter_from_moments(moments[:, :-n_features], weight, mean)
         redo = np.flatnonzero(cancelled)
