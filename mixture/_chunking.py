@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
+from mixture._responsibilities import rows_from
+
 #: Bytes of the per-chunk working set (the ``(K, rows)`` log-densities plus rows of
 #: features per row); 8 MiB keeps a chunk's arrays in the last-level cache.
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -205,8 +207,21 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(_pool().map(function, items))
 
 
+def _numbered(function: Callable[[slice], R]) -> Callable[[slice], R]:
+    """``function``, with a row error raised for a chunk renumbered to the data's rows."""
+
+    def call(rows: slice) -> R:
+        with rows_from(rows.start):
+            return function(rows)
+
+    return call
+
+
 def map_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> list[R]:
     """``[function(rows) for rows in row_slices(n_rows, chunk_size)]``, chunks in parallel.
+
+    An error about a row raised by ``function`` names the row of the data (see
+    :func:`mixture._responsibilities.rows_from`), not of the chunk.
 
     Parameters
     ----------
@@ -219,7 +234,7 @@ def map_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> 
     list
         The results in chunk order.
     """
-    return parallel_map(function, list(row_slices(n_rows, chunk_size)))
+    return parallel_map(_numbered(function), list(row_slices(n_rows, chunk_size)))
 
 
 def _serial(workers: int) -> bool:
@@ -241,6 +256,7 @@ def sum_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> 
     chunk_size : int
     """
     slices = row_slices(n_rows, chunk_size)
+    function = _numbered(function)
     workers = worker_count()
     total: Any = None
     if n_rows <= chunk_size or _serial(workers):

@@ -6,11 +6,48 @@ Gaussian kernels (:mod:`mixture.gaussian.kernels`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from mixture.exceptions import DegenerateComponentError
 
-__all__ = ["checked_row_maxima", "responsibilities_in_place"]
+__all__ = ["checked_row_maxima", "responsibilities_in_place", "rows_from"]
+
+_NAN = (
+    "the log-density of row {row} is NaN; its values may be too large to square in floating "
+    "point: rescale the data"
+)
+_INFINITE = (
+    "row {row} has infinite density under a component (a degenerate component); increase reg_covar"
+)
+_ZERO = (
+    "row {row} has zero density under every component (log-density -inf): it lies outside "
+    "every component's support, or its values are so extreme that the density underflows "
+    "(then rescale the data)"
+)
+
+
+def _row_error(kind: type[ValueError], template: str, row: int) -> ValueError:
+    """An error about one row, which remembers the row so :func:`rows_from` can renumber
+    it."""
+    error = kind(template.format(row=row))
+    error.row, error.row_template = row, template  # type: ignore[attr-defined]
+    return error
+
+
+@contextmanager
+def rows_from(first_row: int) -> Iterator[None]:
+    """Renumber the row named by a row error raised inside, for a block that starts at
+    ``first_row`` of the caller's rows (nested blocks add up their offsets)."""
+    try:
+        yield
+    except ValueError as error:
+        row = getattr(error, "row", None)
+        if row is None or first_row == 0:
+            raise
+        raise _row_error(type(error), error.row_template, row + first_row) from None  # type: ignore[attr-defined]
 
 
 def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
@@ -28,20 +65,10 @@ def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
     if not np.isfinite(top).all():
         row = int(np.flatnonzero(~np.isfinite(top))[0])
         if np.isnan(top[row]):
-            raise DegenerateComponentError(
-                f"the log-density of row {row} is NaN; its values may be too large to square "
-                "in floating point: rescale the data"
-            )
+            raise _row_error(DegenerateComponentError, _NAN, row)
         if top[row] > 0:
-            raise DegenerateComponentError(
-                f"row {row} has infinite density under a component (a degenerate component); "
-                "increase reg_covar"
-            )
-        raise ValueError(
-            f"row {row} has zero density under every component (log-density -inf): it lies "
-            "outside every component's support, or its values are so extreme that the "
-            "density underflows (then rescale the data)"
-        )
+            raise _row_error(DegenerateComponentError, _INFINITE, row)
+        raise _row_error(ValueError, _ZERO, row)
     return top
 
 

@@ -338,6 +338,24 @@ def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
 
 
+# -- errors name the row of the data ---------------------------------------------------------
+@pytest.mark.parametrize("name", list(STRUCTURES))
+def test_row_errors_name_the_row_of_the_data_not_of_the_chunk_or_block(name) -> None:
+    # 20,000 rows in chunks of 3,000 (and the fused kernels' blocks inside them): the row
+    # with an impossible value is numbered as in the data, by fit and by prediction (its
+    # density is 0, or NaN where its square overflows).
+    _, _, _, X = problem(name, 4, 3, 25)
+    X = np.concatenate([X] * 7)[:20_000]
+    X[13_579] = 1e200
+    em = MixtureEM(GaussianFamily(4, STRUCTURES[name]), max_iter=2, chunk_size=3000)
+    mixture = em.initialize(X[:1000])
+    with pytest.raises(ValueError, match=r"\brow 13579 (has|is)\b"):
+        em.fit(X, warm_start=mixture)
+    for method in (mixture.predict, mixture.predict_proba, mixture.score_samples):
+        with pytest.raises(ValueError, match=r"\brow 13579 (has|is)\b"):
+            method(X, chunk_size=3000)
+
+
 # -- threads -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(STRUCTURES))
 def test_threads_do_not_change_the_fit(name) -> None:

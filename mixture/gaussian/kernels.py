@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mixture._responsibilities import responsibilities_in_place
+from mixture._responsibilities import responsibilities_in_place, rows_from
 
 if TYPE_CHECKING:
     from mixture.gaussian.covariance import CovarianceStructure
@@ -232,7 +232,8 @@ class _BlockKernel(LogDensityKernel):
             values = resp[:, first:last]
             np.matmul(self._coefficients, block, out=values)
             values += offsets
-            log_density[first:last] = responsibilities_in_place(values.T)
+            with rows_from(first):
+                log_density[first:last] = responsibilities_in_place(values.T)
             if sample_weight is not None:
                 values *= sample_weight[first:last]
             moments_t += np.dot(block, values.T)  # (m, K): faster than (K, m) in OpenBLAS
