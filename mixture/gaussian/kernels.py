@@ -193,7 +193,8 @@ class _BlockKernel(LogDensityKernel):
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((self._n_components, X.shape[0]), dtype=self._dtype)
-        self._fill(X, out)
+        with np.errstate(over="ignore", invalid="ignore"):  # as in fused_statistics
+            self._fill(X, out)
         return out.T
 
     @abstractmethod
@@ -225,18 +226,21 @@ class _BlockKernel(LogDensityKernel):
         offsets = self._offsets + log_weights[:, None]
         step = block_rows(n_rows, n_terms, self._block_bytes)
         features = np.empty((n_terms, step))
-        for first in range(0, n_rows, step):
-            last = min(first + step, n_rows)
-            block = features[:, : last - first]
-            self._features(X[first:last], block)
-            values = resp[:, first:last]
-            np.matmul(self._coefficients, block, out=values)
-            values += offsets
-            with rows_from(first):
-                log_density[first:last] = responsibilities_in_place(values.T)
-            if sample_weight is not None:
-                values *= sample_weight[first:last]
-            moments_t += np.dot(block, values.T)  # (m, K): faster than (K, m) in OpenBLAS
+        # Rows too large to square give inf or NaN, which the log-sum-exp reports as a
+        # clear error naming the row; numpy's own overflow warnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for first in range(0, n_rows, step):
+                last = min(first + step, n_rows)
+                block = features[:, : last - first]
+                self._features(X[first:last], block)
+                values = resp[:, first:last]
+                np.matmul(self._coefficients, block, out=values)
+                values += offsets
+                with rows_from(first):
+                    log_density[first:last] = responsibilities_in_place(values.T)
+                if sample_weight is not None:
+                    values *= sample_weight[first:last]
+                moments_t += np.dot(block, values.T)  # (m, K): faster than (K, m) in OpenBLAS
         weight = resp.sum(axis=1)
         moments = moments_t.T
         mean = safe_divide(moments[:, -n_features:], weight)
