@@ -300,6 +300,27 @@ def test_fused_e_step_equals_two_passes(
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize(("n_features", "fused"), [(6, True), (40, False)])
+def test_float32_rows_take_the_float64_fused_pass_at_small_d(n_features, fused) -> None:
+    # Full covariance: the float32 kernel projects (no fused pass); up to
+    # FUSED_FLOAT32_MAX_FEATURES features the float64 fused pass runs on the float32 rows,
+    # giving exactly what it gives for the same values in float64.
+    family, _, _, X = problem("full", 8, n_features, 26)
+    X32 = X.astype(np.float32)
+    log_weights = np.log(np.full(8, 1 / 8))
+    result = family.fused_e_step(X32, log_weights, None)
+    assert (result is not None) == fused
+    if result is None:
+        return
+    weight, statistics, log_likelihood = result
+    expected_weight, expected, expected_ll = family.fused_e_step(
+        X32.astype(np.float64), log_weights, None
+    )
+    np.testing.assert_array_equal(weight, expected_weight)
+    np.testing.assert_array_equal(statistics.scatter, expected.scatter)
+    assert log_likelihood == expected_ll
+
+
 @pytest.mark.parametrize("name", ["full", "diag", "spherical"])
 @pytest.mark.parametrize("limit", [0.0, np.inf])
 def test_fused_scatter_with_and_without_centred_recomputation(name, limit, monkeypatch) -> None:
