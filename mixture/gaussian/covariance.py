@@ -32,13 +32,13 @@ from scipy import linalg
 
 from mixture.exceptions import DegenerateComponentError
 from mixture.gaussian.kernels import (
-    SCATTER_LIMIT,
     ExpandedKernel,
     FullKernel,
     LogDensityKernel,
     MahalanobisKernel,
     block_rows,
     safe_divide,
+    scatter_from_raw_moments,
 )
 
 __all__ = [
@@ -60,17 +60,6 @@ def _weighted_centred_rows(
         centred = X - means[k].astype(X.dtype, copy=False)
         centred *= root[:, k, None]
         yield k, centred
-
-
-def _transposed_shift(X: np.ndarray, reference: np.ndarray, dtype: Any) -> np.ndarray:
-    """``(X - reference).T`` as a C-ordered ``(D, n)`` array of ``dtype``.
-
-    In this layout every per-feature or per-component operation runs along contiguous rows
-    of length n, rather than along rows of length D (slow for small D).
-    """
-    out = np.empty((X.shape[1], X.shape[0]), dtype=dtype)
-    np.subtract(X.T, reference[:, None], out=out)
-    return out
 
 
 def _components_first(weights: np.ndarray, dtype: Any) -> np.ndarray:
@@ -117,6 +106,29 @@ def _raw_moments(
             np.square(linear, out=block[:n_quadratic])
         total += np.dot(weights_t[:, first:last], block.T)
     return total
+
+
+def _moments_by_expansion(
+    structure: CovarianceStructure, X: np.ndarray, weights: np.ndarray, one_scale: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A diagonal or spherical structure's chunk moments from raw moments.
+
+    Raw weighted moments about the chunk's first row come from one float64 GEMM per block
+    of rows; the scatter is ``raw - w m^2``, and a component where that cancels by more than
+    ``SCATTER_LIMIT`` gets its scatter from exactly centred rows (``structure.scatter``).
+    """
+    weights_t = _components_first(weights, np.float64)
+    n_features = X.shape[1]
+    reference = X[0].astype(np.float64)
+    moments = _raw_moments(X, weights_t, reference, squares="sum" if one_scale else "each")
+    weight = weights_t.sum(axis=1)
+    mean = safe_divide(moments[:, -n_features:], weight)
+    quadratic = moments[:, :-n_features]
+    scatter, cancelled = scatter_from_raw_moments(quadratic, weight, mean, one_scale)
+    redo = np.flatnonzero(cancelled)
+    if redo.size:
+        scatter[redo] = structure.scatter(X - reference, weights_t[redo].T, mean[redo])
+    return weight, mean + reference, scatter
 
 
 def _divisor(weight: np.ndarray) -> np.ndarray:
@@ -630,26 +642,8 @@ class DiagonalCovariance(CovarianceStructure):
         self, X: np.ndarray, weights: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # One GEMM per block of rows, (K, rows) @ (rows, 2 D), gives sum_i w_ik y_i^2 and
-        # sum_i w_ik y_i for all components, in float64, with y the rows relative to the
-        # chunk's first row (in cache-sized blocks of rows whose sums add up). The scatter
-        # is raw - w m^2; a component where that cancels by more than SCATTER_LIMIT is
-        # recomputed from exactly centred rows.
-        weights_t = _components_first(weights, np.float64)
-        n_features = X.shape[1]
-        reference = X[0].astype(np.float64)
-        moments = _raw_moments(X, weights_t, reference, squares="each")
-        weight = weights_t.sum(axis=1)
-        mean = safe_divide(moments[:, n_features:], weight)
-        raw = moments[:, :n_features]
-        scatter = raw - weight[:, None] * mean**2
-        redo = np.flatnonzero((raw > SCATTER_LIMIT * scatter).any(axis=1))
-        if redo.size:
-            rows_t = _transposed_shift(X, reference, np.float64)
-            for k in redo:
-                centred = rows_t - mean[k][:, None]
-                np.square(centred, out=centred)
-                scatter[k] = centred @ weights_t[k]
-        return weight, mean + reference, scatter
+        # sum_i w_ik y_i for all components (see _moments_by_expansion).
+        return _moments_by_expansion(self, X, weights, one_scale=False)
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         out = np.empty(means.shape)
@@ -746,24 +740,8 @@ class SphericalCovariance(CovarianceStructure):
         self, X: np.ndarray, weights: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # As for the diagonal structure, with the squared norm |y|^2 as the one quadratic
-        # feature: a GEMM (K, rows) @ (rows, 1 + D) in float64 per block of rows, and a
-        # centred recomputation of any component where raw - w |m|^2 cancels by more than
-        # SCATTER_LIMIT.
-        weights_t = _components_first(weights, np.float64)
-        reference = X[0].astype(np.float64)
-        moments = _raw_moments(X, weights_t, reference, squares="sum")
-        weight = weights_t.sum(axis=1)
-        mean = safe_divide(moments[:, 1:], weight)
-        raw = moments[:, 0]
-        scatter = raw - weight * (mean**2).sum(axis=1)
-        redo = np.flatnonzero(raw > SCATTER_LIMIT * scatter)
-        if redo.size:
-            rows_t = _transposed_shift(X, reference, np.float64)
-            for k in redo:
-                centred = rows_t - mean[k][:, None]
-                np.square(centred, out=centred)
-                scatter[k] = centred.sum(axis=0) @ weights_t[k]
-        return weight, mean + reference, scatter
+        # feature: a GEMM (K, rows) @ (rows, 1 + D) per block of rows.
+        return _moments_by_expansion(self, X, weights, one_scale=True)
 
     def scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
         out = np.empty(means.shape[0])

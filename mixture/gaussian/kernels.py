@@ -255,6 +255,36 @@ class _BlockKernel(LogDensityKernel):
         return ChunkMoments(log_likelihood, weight, mean + self._reference, scatter)
 
 
+def scatter_from_raw_moments(
+    raw: np.ndarray, weight: np.ndarray, mean: np.ndarray, one_scale: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Diagonal (or spherical) centred scatter from raw second moments about a point.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (K, D), or (K, 1) when ``one_scale``
+        ``sum_i w_ik y_ij^2`` (or ``sum_i w_ik |y_i|^2``) about the point.
+    weight : ndarray of shape (K,)
+    mean : ndarray of shape (K, D)
+        Weighted means relative to the point.
+    one_scale : bool
+        Spherical: one scatter per component.
+
+    Returns
+    -------
+    scatter : ndarray of shape (K, D), or (K,) when ``one_scale``
+    cancelled : ndarray of shape (K,), bool
+        Components whose raw moment exceeds the centred one by more than ``SCATTER_LIMIT``:
+        their scatter must be recomputed from centred rows.
+    """
+    if one_scale:
+        raw = raw[:, 0]
+        scatter = raw - weight * (mean**2).sum(axis=1)
+        return scatter, raw > SCATTER_LIMIT * scatter
+    scatter = raw - weight[:, None] * mean**2
+    return scatter, (raw > SCATTER_LIMIT * scatter).any(axis=1)
+
+
 def block_rows(n_rows: int, floats_per_row: int, block_bytes: int = BLOCK_BYTES) -> int:
     """Rows per block so that ``floats_per_row`` float64 per row fill ``block_bytes``."""
     return max(1, min(n_rows, block_bytes // (8 * max(1, floats_per_row))))
@@ -499,12 +529,7 @@ class ExpandedKernel(_BlockKernel):
     def _scatter_from_moments(
         self, raw: np.ndarray, weight: np.ndarray, mean: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        if self._shared:
-            raw = raw[:, 0]
-            scatter = raw - weight * (mean**2).sum(axis=1)
-            return scatter, raw > SCATTER_LIMIT * scatter
-        scatter = raw - weight[:, None] * mean**2
-        return scatter, (raw > SCATTER_LIMIT * scatter).any(axis=1)
+        return scatter_from_raw_moments(raw, weight, mean, one_scale=self._shared)
 
     def _fill(self, X: np.ndarray, out: np.ndarray) -> None:
         n_rows, n_features = X.shape
