@@ -24,10 +24,12 @@ from mixture import (
     DiagonalCovariance,
     FullCovariance,
     GaussianFamily,
+    Mixture,
     MixtureEM,
     SphericalCovariance,
     TiedCovariance,
 )
+from mixture import _chunking as chunking
 from mixture._chunking import (
     MAX_CHUNK_ROWS,
     MIN_CHUNK_ROWS,
@@ -379,7 +381,7 @@ def test_row_errors_name_the_row_of_the_data_not_of_the_chunk_or_block(name) -> 
 
 # -- threads -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(STRUCTURES))
-def test_threads_do_not_change_the_fit(name) -> None:
+def test_threads_do_not_change_the_fit(name, monkeypatch) -> None:
     rng = np.random.default_rng(11)
     centres = rng.normal(0.0, 4.0, size=(4, 6))
     X = centres[rng.integers(4, size=20_000)] + rng.normal(size=(20_000, 6))
@@ -395,18 +397,33 @@ def test_threads_do_not_change_the_fit(name) -> None:
         with pytest.warns(Warning):
             return em.fit(X)
 
-    threaded = fit()
-    threaded_outputs = [
-        method(X, chunk_size=1500)
-        for method in (threaded.predict_proba, threaded.score_samples, threaded.predict)
-    ] + [threaded.icl(X, chunk_size=1500), threaded.score(X, chunk_size=1500)]
+    def outputs(result):
+        methods = (result.predict_proba, result.score_samples, result.predict)
+        return [method(X, chunk_size=1500) for method in methods] + [
+            result.icl(X, chunk_size=1500),
+            result.score(X, chunk_size=1500),
+        ]
+
     with threadpool_limits(limits=1, user_api="blas"):
         assert worker_count() == 1
         serial = fit()
-        serial_outputs = [
-            method(X, chunk_size=1500)
-            for method in (serial.predict_proba, serial.score_samples, serial.predict)
-        ] + [serial.icl(X, chunk_size=1500), serial.score(X, chunk_size=1500)]
+        serial_outputs = outputs(serial)
+    # Two workers even on a one-core machine, so the threaded path always runs here, and
+    # the chunks must be seen running in the pool's threads.
+    seen: set[str] = set()
+    chunk_statistics = Mixture.chunk_statistics
+
+    def recording(self, *args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return chunk_statistics(self, *args, **kwargs)
+
+    monkeypatch.setattr(chunking, "worker_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_POOL", None)
+    monkeypatch.setattr(Mixture, "chunk_statistics", recording)
+    threaded = fit()
+    threaded_outputs = outputs(threaded)
+    assert any(thread.startswith("mixture") for thread in seen)
     for threaded_output, serial_output in zip(threaded_outputs, serial_outputs, strict=True):
         np.testing.assert_array_equal(threaded_output, serial_output)
     # Each chunk is computed alike in any thread, on a one-thread BLAS either way, and the
