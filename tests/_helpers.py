@@ -56,3 +56,40 @@ def random_mixture(structure, n_components: int, n_features: int, seed: int = 0,
     )
     weights = rng.dirichlet(np.full(n_components, 3.0))
     return Mixture(weights, family)
+
+
+def assert_close_in_ulps(actual, expected, ulps: float, *, scale=None, err_msg: str = ""):
+    """Assert that two float results agree to ``ulps`` units of float resolution.
+
+    The rule of this suite: results computed through different reductions (weighted against
+    unweighted sums, chunked against whole, threads against serial, another BLAS kernel) are
+    never compared with ``==``; they are compared here, with a tolerance stated in units of the
+    float resolution ``eps`` of the results' dtype:
+
+        |actual - expected| <= ulps * eps * scale   (element-wise)
+
+    Parameters
+    ----------
+    actual, expected : array_like of float, same shape
+    ulps : float
+        Allowed difference in units of ``eps`` (``np.finfo(dtype).eps``, 2.2e-16 for float64).
+        A sum of ``n`` terms has a rounding error of up to about ``n`` units of its largest
+        partial sum, so this should grow with the length of the reduction.
+    scale : float, optional
+        The magnitude the error is measured against; default the largest ``|expected|`` (a
+        norm-wise bound, which also covers entries near zero that result from cancellation).
+    """
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} != {expected.shape}"
+    dtype = np.result_type(actual, expected, np.float32)
+    eps = float(np.finfo(dtype).eps)
+    if scale is None:
+        scale = float(np.max(np.abs(expected), initial=0.0)) if expected.size else 0.0
+    scale = max(float(scale), float(np.finfo(dtype).tiny))
+    difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    worst = float(np.max(difference, initial=0.0)) / (eps * scale)
+    assert worst <= ulps, (
+        f"{err_msg + ': ' if err_msg else ''}results differ by {worst:.3g} units of "
+        f"float resolution ({eps:.3g} x {scale:.3g}); allowed {ulps}"
+    )
