@@ -1,9 +1,12 @@
 """Model files: fitted mixtures as versioned, human-readable JSON.
 
 A model file holds the format name, a schema version, the mixing weights and the component
-family, every number written with enough digits to be read back exactly. No pickle: a model
-file cannot run code when it is loaded. Writes are atomic (a temporary file in the same
-folder, then a rename), so an existing file is never left half-written.
+family, every number written with enough digits to be read back exactly; from schema version
+2 also the names of the columns the model was fitted on, the preprocessing the fit applied
+(standardisation, with its centre and scale) and how the model was selected. Files of every
+earlier version still load. No pickle: a model file cannot run code when it is loaded, and a
+malformed one is refused with a :class:`ModelFileError` naming the field. Writes are atomic
+and durable (:func:`mixture.outputs.write_output`).
 
 Each component type has an encoder (to a JSON object) and a decoder (back); :func:`register`
 adds them for your own types.
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,34 +33,25 @@ from mixture.components import (
     Uniform,
 )
 from mixture.family import ComponentFamily, ComponentList
-from mixture.gaussian import (
-    CovarianceStructure,
-    DiagonalCovariance,
-    FullCovariance,
-    Gaussian,
-    GaussianFamily,
-    SphericalCovariance,
-    TiedCovariance,
-)
+from mixture.gaussian import CovarianceStructure, Gaussian, GaussianFamily, structure_named
 from mixture.model import Mixture
+from mixture.outputs import write_output
+from mixture.preprocessing import Standardization
+from mixture.saved_model import SavedModel
 
 __all__ = [
     "SCHEMA_VERSION",
     "ModelFileError",
     "load",
-    "mixture_from_dict",
-    "mixture_to_dict",
+    "model_from_dict",
+    "model_to_dict",
     "register",
     "save",
 ]
 
 FORMAT = "mixture-em model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_STRUCTURES: dict[str, type[CovarianceStructure]] = {
-    cls.name: cls
-    for cls in (FullCovariance, TiedCovariance, DiagonalCovariance, SphericalCovariance)
-}
 _ENCODERS: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {}
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 
@@ -93,6 +86,61 @@ def _array(values: Any) -> Any:
     return np.asarray(values, dtype=np.float64).tolist()
 
 
+# -- reading values strictly: JSON types are checked before anything is built ----------------
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
+    """A number or nested list of real numbers (no booleans, strings or nulls) as float64.
+
+    ``ndim`` fixes the depth when the format knows it; shapes beyond that are checked by the
+    component's own constructor.
+    """
+    if not _all_real(value, depth=0):
+        raise ValueError(f"{name} must hold only numbers")
+    try:
+        array = np.array(value, dtype=np.float64)
+    except ValueError:
+        raise ValueError(f"{name} is ragged: its rows differ in length") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D list of numbers; got {array.ndim}-D")
+    return array
+
+
+def _all_real(value: Any, depth: int) -> bool:
+    if isinstance(value, list):
+        return depth < 4 and all(_all_real(item, depth + 1) for item in value)
+    return _is_real(value)
+
+
+def _real(value: Any, name: str) -> float:
+    if not _is_real(value):
+        raise ValueError(f"{name} must be a number; found {json.dumps(value)[:40]}")
+    return float(value)
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false; found {json.dumps(value)[:40]}")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string; found {json.dumps(value)[:40]}")
+    return value
+
+
+def _integer_lists(value: Any, name: str) -> list[list[int]]:
+    if not isinstance(value, list) or not all(isinstance(block, list) for block in value):
+        raise ValueError(f"{name} must be a list of lists of column indices")
+    for block in value:
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in block):
+            raise ValueError(f"{name} must hold integer column indices")
+    return [list(block) for block in value]
+
+
 def _encode(item: Any) -> dict[str, Any]:
     for cls in type(item).__mro__:
         if cls in _ENCODERS:
@@ -106,22 +154,97 @@ def _encode(item: Any) -> dict[str, Any]:
 def _decode(entry: Any, where: str) -> Any:
     if not isinstance(entry, dict) or "type" not in entry:
         raise ModelFileError(f"{where}: expected an object with a 'type'")
-    decode = _DECODERS.get(entry["type"])
+    kind = entry["type"]
+    if not isinstance(kind, str):
+        raise ModelFileError(f"{where}: 'type' must be a string; found {json.dumps(kind)[:40]}")
+    decode = _DECODERS.get(kind)
     if decode is None:
-        raise ModelFileError(f"{where}: unknown type {entry['type']!r}")
+        raise ModelFileError(f"{where}: unknown type {kind!r}")
     fields = {key: value for key, value in entry.items() if key != "type"}
     try:
         return decode(fields)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{where}: {exc}") from None
     except KeyError as missing:
-        raise ModelFileError(f"{where}: {entry['type']} lacks the field {missing}") from None
+        raise ModelFileError(f"{where}: {kind} lacks the field {missing}") from None
     except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: invalid {entry['type']}: {exc}") from None
+        raise ModelFileError(f"{where}: invalid {kind}: {exc}") from None
 
 
-def _structure(name: str) -> CovarianceStructure:
-    if name not in _STRUCTURES:
-        raise ValueError(f"unknown covariance structure {name!r}")
-    return _STRUCTURES[name]()
+def _structure(name: Any) -> CovarianceStructure:
+    return structure_named(_text(name, "structure"))
+
+
+def _fields(entry: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()):
+    """Refuse missing and unknown fields of a built-in type's entry (typos fail loudly)."""
+    missing = [key for key in required if key not in entry]
+    if missing:
+        raise KeyError(missing[0])
+    unknown = sorted(set(entry) - set(required) - set(optional))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}")
+    return entry
+
+
+def _decode_gaussian_family(d: dict[str, Any]) -> GaussianFamily:
+    _fields(d, ("structure", "reg_covar", "means", "covariances"))
+    means = _numbers(d["means"], "means", ndim=2)
+    return GaussianFamily(
+        means.shape[0],
+        _structure(d["structure"]),
+        reg_covar=_real(d["reg_covar"], "reg_covar"),
+        means=means,
+        covariances=_numbers(d["covariances"], "covariances"),
+    )
+
+
+def _decode_gaussian(d: dict[str, Any]) -> Gaussian:
+    _fields(d, ("structure", "reg_covar", "mean", "covariance"))
+    return Gaussian(
+        _numbers(d["mean"], "mean", ndim=1),
+        _numbers(d["covariance"], "covariance"),
+        structure=_structure(d["structure"]),
+        reg_covar=_real(d["reg_covar"], "reg_covar"),
+    )
+
+
+def _decode_student_t(d: dict[str, Any]) -> StudentT:
+    _fields(d, ("structure", "loc", "scale", "df", "estimate_df", "reg_covar", "df_bounds"))
+    bounds = _numbers(d["df_bounds"], "df_bounds", ndim=1)
+    return StudentT(
+        _numbers(d["loc"], "loc", ndim=1),
+        _numbers(d["scale"], "scale"),
+        _real(d["df"], "df"),
+        structure=_structure(d["structure"]),
+        estimate_df=_flag(d["estimate_df"], "estimate_df"),
+        reg_covar=_real(d["reg_covar"], "reg_covar"),
+        df_bounds=tuple(bounds.tolist()),
+    )
+
+
+def _decode_categorical(d: dict[str, Any]) -> Categorical:
+    _fields(d, ("probs", "pseudocount"))
+    if not isinstance(d["probs"], list):
+        raise ValueError("probs must be a list with one list of probabilities per feature")
+    probs = [_numbers(p, f"probs[{j}]", ndim=1) for j, p in enumerate(d["probs"])]
+    return Categorical(probs, pseudocount=_real(d["pseudocount"], "pseudocount"))
+
+
+def _decode_independent(d: dict[str, Any]) -> Independent:
+    _fields(d, ("parts", "blocks"))
+    if not isinstance(d["parts"], list):
+        raise ValueError("parts must be a list of components")
+    parts = [_decode(part, f"part {k}") for k, part in enumerate(d["parts"])]
+    return Independent(parts, _integer_lists(d["blocks"], "blocks"))
+
+
+def _decode_component_list(d: dict[str, Any]) -> ComponentList:
+    _fields(d, ("components",))
+    if not isinstance(d["components"], list):
+        raise ValueError("components must be a list")
+    return ComponentList(
+        _decode(entry, f"component {k}") for k, entry in enumerate(d["components"])
+    )
 
 
 register(
@@ -133,13 +256,7 @@ register(
         "means": _array(f.means),
         "covariances": _array(f.covariances),
     },
-    lambda d: GaussianFamily(
-        len(d["means"]),
-        _structure(d["structure"]),
-        reg_covar=d["reg_covar"],
-        means=d["means"],
-        covariances=d["covariances"],
-    ),
+    _decode_gaussian_family,
 )
 register(
     Gaussian,
@@ -150,39 +267,42 @@ register(
         "mean": _array(g.mean),
         "covariance": _array(g.covariance),
     },
-    lambda d: Gaussian(
-        d["mean"], d["covariance"], structure=_structure(d["structure"]), reg_covar=d["reg_covar"]
-    ),
+    _decode_gaussian,
 )
 register(
     Uniform,
     "Uniform",
     lambda u: {"low": _array(u.low), "high": _array(u.high)},
-    lambda d: Uniform(d["low"], d["high"]),
+    lambda d: Uniform(
+        *(_numbers(_fields(d, ("low", "high"))[key], key, ndim=1) for key in ("low", "high"))
+    ),
 )
 register(
     Poisson,
     "Poisson",
     lambda c: {"rate": _array(c.rate)},
-    lambda d: Poisson(d["rate"]),
+    lambda d: Poisson(_numbers(_fields(d, ("rate",))["rate"], "rate", ndim=1)),
 )
 register(
     Exponential,
     "Exponential",
     lambda c: {"rate": _array(c.rate)},
-    lambda d: Exponential(d["rate"]),
+    lambda d: Exponential(_numbers(_fields(d, ("rate",))["rate"], "rate", ndim=1)),
 )
 register(
     Bernoulli,
     "Bernoulli",
     lambda c: {"probs": _array(c.probs), "pseudocount": c.pseudocount},
-    lambda d: Bernoulli(d["probs"], pseudocount=d["pseudocount"]),
+    lambda d: Bernoulli(
+        _numbers(_fields(d, ("probs", "pseudocount"))["probs"], "probs", ndim=1),
+        pseudocount=_real(d["pseudocount"], "pseudocount"),
+    ),
 )
 register(
     Categorical,
     "Categorical",
     lambda c: {"probs": [_array(p) for p in c.probs], "pseudocount": c.pseudocount},
-    lambda d: Categorical(d["probs"], pseudocount=d["pseudocount"]),
+    _decode_categorical,
 )
 register(
     Independent,
@@ -191,9 +311,7 @@ register(
         "parts": [_encode(part) for part in c.parts],
         "blocks": [list(block) for block in c.blocks],
     },
-    lambda d: Independent(
-        [_decode(part, f"part {k}") for k, part in enumerate(d["parts"])], d["blocks"]
-    ),
+    _decode_independent,
 )
 register(
     StudentT,
@@ -207,49 +325,103 @@ register(
         "reg_covar": c.reg_covar,
         "df_bounds": list(c.df_bounds),
     },
-    lambda d: StudentT(
-        d["loc"],
-        d["scale"],
-        d["df"],
-        structure=_structure(d["structure"]),
-        estimate_df=d["estimate_df"],
-        reg_covar=d["reg_covar"],
-        df_bounds=tuple(d["df_bounds"]),
-    ),
+    _decode_student_t,
 )
 register(
     ComponentList,
     "ComponentList",
     lambda f: {"components": [_encode(c) for c in f.components]},
-    lambda d: ComponentList(
-        _decode(entry, f"component {k}") for k, entry in enumerate(d["components"])
-    ),
+    _decode_component_list,
 )
 
 
-def mixture_to_dict(mixture: Mixture) -> dict[str, Any]:
-    """A JSON-compatible description of a fitted mixture."""
-    if not isinstance(mixture, Mixture):
-        raise ValueError(f"expected a fitted Mixture; got {type(mixture).__name__}")
-    return {
+# -- whole files --------------------------------------------------------------------------------
+def _as_saved_model(model: Any) -> SavedModel:
+    """A SavedModel from a SavedModel, a Mixture (a MixtureResult) or a fitted GaussianMixture."""
+    if isinstance(model, SavedModel):
+        return model
+    if isinstance(model, Mixture):
+        return SavedModel(model)
+    result = getattr(model, "result_", None)
+    if isinstance(result, Mixture):  # a fitted mixture.GaussianMixture
+        names = getattr(model, "feature_names_in_", None)
+        return SavedModel(result, None if names is None else tuple(str(n) for n in names))
+    raise ValueError(
+        f"expected a fitted Mixture, MixtureResult, GaussianMixture or SavedModel; got "
+        f"{type(model).__name__}"
+    )
+
+
+def model_to_dict(
+    model: Any,
+    *,
+    feature_names: Any = None,
+    standardization: Standardization | None = None,
+    selection: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A JSON-compatible description of a fitted model and its metadata.
+
+    Parameters
+    ----------
+    model : Mixture, MixtureResult, fitted GaussianMixture or SavedModel
+    feature_names, standardization, selection : optional
+        Override or add the metadata (see :class:`~mixture.saved_model.SavedModel`).
+    """
+    saved = _as_saved_model(model)
+    if feature_names is not None or standardization is not None or selection is not None:
+        saved = SavedModel(
+            saved.mixture,
+            feature_names if feature_names is not None else saved.feature_names,
+            standardization if standardization is not None else saved.standardization,
+            selection if selection is not None else saved.selection,
+        )
+    preprocessing = None
+    if saved.standardization is not None:
+        preprocessing = {
+            "type": "standardize",
+            "center": _array(saved.standardization.center),
+            "scale": _array(saved.standardization.scale),
+        }
+    document = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
-        "weights": _array(mixture.weights),
-        "family": _encode(mixture.family),
+        "weights": _array(saved.mixture.weights),
+        "family": _encode(saved.mixture.family),
+        "feature_names": None if saved.feature_names is None else list(saved.feature_names),
+        "preprocessing": preprocessing,
+        "selection": saved.selection,
     }
+    try:  # the selection's metadata must itself be plain JSON
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the model's metadata is not plain JSON: {exc}") from None
+    return document
 
 
-def mixture_from_dict(document: Any) -> Mixture:
-    """Rebuild a :class:`~mixture.Mixture` from :func:`mixture_to_dict`'s output."""
+def model_from_dict(document: Any) -> SavedModel:
+    """Rebuild a :class:`~mixture.saved_model.SavedModel` from :func:`model_to_dict`'s output.
+
+    Reads every schema version from 1 (no metadata) to :data:`SCHEMA_VERSION`.
+    """
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"not a mixture model: the 'format' field must be {FORMAT!r}")
     version = document.get("schema_version")
-    if not isinstance(version, int):
-        raise ModelFileError("the model has no integer 'schema_version'")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(
+            f"'schema_version' must be a positive integer; found {json.dumps(version)[:40]}"
+        )
     if version > SCHEMA_VERSION:
         raise ModelFileError(
             f"the model uses schema version {version}, newer than this version of mixture "
             f"reads ({SCHEMA_VERSION}); upgrade mixture-em"
+        )
+    known = {"format", "schema_version", "weights", "family"}
+    if version >= 2:
+        known |= {"feature_names", "preprocessing", "selection"}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ModelFileError(
+            f"unknown field(s) {', '.join(map(repr, unknown))} for schema version {version}"
         )
     if "weights" not in document or "family" not in document:
         raise ModelFileError("the model lacks 'weights' or 'family'")
@@ -259,38 +431,94 @@ def mixture_from_dict(document: Any) -> Mixture:
     if not isinstance(family, ComponentFamily):
         raise ModelFileError("'family' does not describe a component family")
     try:
-        return Mixture(document["weights"], family)
+        mixture = Mixture(_numbers(document["weights"], "weights", ndim=1), family)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid weights: {exc}") from None
+    try:
+        return SavedModel(
+            mixture,
+            _feature_names(document.get("feature_names")),
+            _preprocessing(document.get("preprocessing")),
+            _selection(document.get("selection")),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"invalid metadata: {exc}") from None
 
 
-def save(mixture: Mixture, path: str | os.PathLike[str]) -> Path:
-    """Write a fitted mixture to ``path`` as JSON, atomically.
+def _feature_names(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise ValueError("'feature_names' must be a list of strings")
+    return tuple(value)
+
+
+def _preprocessing(value: Any) -> Standardization | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") != "standardize":
+        raise ValueError("'preprocessing' must be null or {'type': 'standardize', ...}")
+    _fields(value, ("type", "center", "scale"))
+    return Standardization(
+        _numbers(value["center"], "center", ndim=1), _numbers(value["scale"], "scale", ndim=1)
+    )
+
+
+def _selection(value: Any) -> dict[str, Any] | None:
+    if value is not None and not isinstance(value, dict):
+        raise ValueError("'selection' must be null or an object")
+    return value
+
+
+def save(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    feature_names: Any = None,
+    standardization: Standardization | None = None,
+    selection: dict[str, Any] | None = None,
+) -> Path:
+    """Write a fitted model to ``path`` as JSON, atomically and durably.
+
+    Parameters
+    ----------
+    model : Mixture, MixtureResult, fitted GaussianMixture or SavedModel
+        A fitted ``GaussianMixture`` keeps its ``feature_names_in_`` when it has them.
+    path : str or PathLike
+        Written through a temporary file in the same folder, then renamed: an existing file
+        is replaced only by a complete new one (a symlink is written through, a file's mode
+        kept); a folder, FIFO or device at ``path`` is refused.
+    feature_names : sequence of str, optional
+        Names of the columns, one per feature.
+    standardization : Standardization, optional
+        The preprocessing the fit applied; predictions of the loaded model repeat it.
+    selection : dict, optional
+        Plain-JSON metadata on how the model was chosen.
 
     Returns
     -------
     pathlib.Path
     """
+    document = model_to_dict(
+        model, feature_names=feature_names, standardization=standardization, selection=selection
+    )
     target = Path(path)
-    text = json.dumps(mixture_to_dict(mixture), indent=1) + "\n"
-    write_atomically(target, text)
+    write_output(target, json.dumps(document, indent=1, allow_nan=False) + "\n")
     return target
 
 
-def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` through a temporary file and a rename."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
-def load(path: str | os.PathLike[str]) -> Mixture:
-    """Read a model file written by :func:`save`.
+def load(path: str | os.PathLike[str]) -> SavedModel:
+    """Read a model file written by :func:`save` (any schema version up to the current one).
+
+    Returns
+    -------
+    SavedModel
+        The mixture with its column names, preprocessing and selection metadata; its
+        prediction methods take rows in the data's own units.
 
     Raises
     ------
@@ -302,12 +530,23 @@ def load(path: str | os.PathLike[str]) -> Mixture:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ModelFileError(f"model file {source} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"cannot read model file {source}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ModelFileError(f"model file {source} is not UTF-8 text (not a model file)") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {source}: {exc.strerror or exc}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"model file {source} is not valid JSON (line {exc.lineno}, column {exc.colno})"
         ) from None
-    return mixture_from_dict(document)
+    except ValueError as exc:
+        raise ModelFileError(f"model file {source}: {exc}") from None
+    except RecursionError:
+        raise ModelFileError(f"model file {source} is nested too deeply to be a model") from None
+    try:
+        return model_from_dict(document)
+    except ModelFileError as exc:
+        raise ModelFileError(f"model file {source}: {exc}") from None
+    except RecursionError:
+        raise ModelFileError(f"model file {source} is nested too deeply to be a model") from None

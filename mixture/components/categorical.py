@@ -31,7 +31,8 @@ class CategoricalStatistics(LinearStatistics):
 
 
 def _checked_probs(probs: Any) -> tuple[np.ndarray, ...]:
-    """Validate one probability vector per feature; return them renormalised, as float64."""
+    """Validate one probability vector per feature; return them as float64, renormalised when
+    their sum is off 1 by more than round-off."""
     if isinstance(probs, np.ndarray) and probs.ndim < 2:
         raise ValueError(
             f"probs must be a sequence of 1-D arrays, one per feature; got an array of shape "
@@ -63,7 +64,10 @@ def _checked_probs(probs: Any) -> tuple[np.ndarray, ...]:
         total = float(vector.sum())
         if abs(total - 1.0) > _SUM_TOLERANCE:
             raise ValueError(f"probs[{feature}] must sum to 1; it sums to {total!r}")
-        vectors.append(vector / total)
+        # Renormalise only beyond round-off, so rebuilding a component (a model file's round
+        # trip) never changes its probabilities.
+        exact_enough = abs(total - 1.0) <= vector.shape[0] * np.finfo(np.float64).eps
+        vectors.append(vector if exact_enough else vector / total)
     return tuple(vectors)
 
 

@@ -76,8 +76,16 @@ class Uniform(Component):
                 f"high must exceed low in every feature; feature {feature} has low "
                 f"{low[feature]} and high {high[feature]}"
             )
+        with np.errstate(over="ignore"):
+            width = high - low
+        if not np.isfinite(width).all():
+            feature = int(np.argmax(~np.isfinite(width)))
+            raise ValueError(
+                f"the box is too wide to have a density: feature {feature} spans {low[feature]} "
+                f"to {high[feature]}, whose width overflows float64"
+            )
         self._low, self._high = low, high
-        self._log_volume = float(np.log(high - low).sum())
+        self._log_volume = float(np.log(width).sum())
 
     @classmethod
     def covering(cls, X: Any, margin: float = 0.0) -> Uniform:

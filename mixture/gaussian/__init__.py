@@ -10,8 +10,10 @@ from mixture.gaussian.covariance import (
 )
 from mixture.gaussian.family import GaussianFamily
 from mixture.gaussian.statistics import GaussianStatistics
+from mixture.gaussian.structures import STRUCTURE_NAMES, structure_named
 
 __all__ = [
+    "STRUCTURE_NAMES",
     "CovarianceStructure",
     "DiagonalCovariance",
     "FullCovariance",
@@ -20,4 +22,5 @@ __all__ = [
     "GaussianStatistics",
     "SphericalCovariance",
     "TiedCovariance",
+    "structure_named",
 ]
