@@ -315,10 +315,12 @@ def _check_weight_laws(
     try:
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the conformance kit's weight laws need hypothesis: pip install 'mixture-em[testing]'"
-        ) from None
+    except ImportError:  # depends on the environment; tested by hiding hypothesis
+        report.not_run["weight laws"] = (
+            "hypothesis is not installed: pip install hypothesis, or install this project "
+            "with its testing extra, pip install '.[testing]'"
+        )
+        return
     n_rows = rows.shape[0]
 
     @settings(

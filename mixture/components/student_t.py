@@ -500,7 +500,11 @@ class StudentT(Component):
         weighted = GaussianStatistics.of_rows(data, (row_weights * u)[:, None], self._structure)
         # An elementwise product and sum, not np.dot: numpy's BLAS dot of two long vectors
         # ran 2 ms per chunk here, its threads contending with scipy's OpenBLAS pool.
-        log_u_minus_u = float((row_weights * (log_u - u)).sum()) + offset * total
+        # Rows of weight zero take no part, also when their distance overflowed to infinity
+        # (0 * -inf would be NaN).
+        with np.errstate(invalid="ignore"):
+            terms = np.where(row_weights > 0, row_weights * (log_u - u), 0.0)
+        log_u_minus_u = float(terms.sum()) + offset * total
         return StudentTStatistics(total, weighted, log_u_minus_u)
 
     def from_statistics(self, statistics: Statistics) -> StudentT:
@@ -576,6 +580,11 @@ class StudentT(Component):
             decreases strictly in ``nu``, or the bound on the side where it lies.
         """
         low, high = self._df_bounds
+        if np.isnan(mean_term):
+            raise DegenerateComponentError(
+                "the StudentT's degrees of freedom cannot be estimated: its rows' distances are "
+                "not finite numbers; rescale the data"
+            )
 
         def gradient(nu: float) -> float:
             return float(np.log(0.5 * nu) - special.digamma(0.5 * nu) + 1.0 + mean_term)
