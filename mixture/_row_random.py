@@ -90,7 +90,7 @@ class RowGroups:
         ndarray of shape (count,)
             Group indices, the first drawn first.
         """
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # a tiny score arrives never: inf
             arrival = -np.log(uniforms(self.keys, seed, stream)) / scores
         arrival[~(scores > 0)] = np.inf
         winners = (
