@@ -2,7 +2,8 @@
 
 Hypothesis profiles: ``ci`` (the default) keeps the whole suite within a few minutes on two
 cores and is derandomized so CI is reproducible; ``thorough`` explores far more examples.
-Choose with ``HYPOTHESIS_PROFILE=thorough pytest``.
+Choose with ``HYPOTHESIS_PROFILE=thorough pytest``. The suite's rules (comparing floats in
+units of float resolution, files only in ``tmp_path``, no timings) are in ``tests/README.md``.
 """
 
 import os

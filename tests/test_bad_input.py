@@ -904,6 +904,8 @@ def test_other_real_dtypes_are_converted_to_float64(convert, X, fitted):
     as_float = rows.astype(np.float64)
     proba = fitted.predict_proba(rows)
     assert proba.dtype == np.float64
+    # Exact on purpose: the conversion gives the very float64 array ``as_float`` is (every
+    # value is exact in float64), so both calls are the same computation on the same data.
     np.testing.assert_array_equal(proba, fitted.predict_proba(as_float))
     assert fitted.score_samples(rows).dtype == np.float64
     np.testing.assert_array_equal(fitted.predict(rows), fitted.predict(as_float))
@@ -928,6 +930,8 @@ def test_list_of_lists_gives_the_same_result_as_an_array(X, fitted):
     rows = X.tolist()
     from_list = engine().fit(rows)
     from_array = engine().fit(X)
+    # Exact on purpose where the code path is the same: the list becomes the same C-ordered
+    # float64 array as X, cut into the same chunks, so these are identical computations.
     np.testing.assert_array_equal(from_list.weights, from_array.weights)
     np.testing.assert_array_equal(from_list.family.means, from_array.family.means)
     np.testing.assert_array_equal(fitted.predict(rows), fitted.predict(X))
@@ -951,6 +955,8 @@ def test_read_only_memmap_works_without_error(dtype, tmp_path, X, fitted):
     rows = np.memmap(path, dtype=dtype, mode="r", shape=X.shape)
     in_memory = np.array(rows)
     result = engine().fit(rows)
+    # Exact on purpose: the memmap is used as it is (same dtype, shape, order and chunks as
+    # the copy in memory), so each pair below is the same computation on the same values.
     np.testing.assert_array_equal(result.weights, engine().fit(in_memory).weights)
     np.testing.assert_array_equal(fitted.predict(rows), fitted.predict(in_memory))
     np.testing.assert_array_equal(fitted.score_samples(rows), fitted.score_samples(in_memory))

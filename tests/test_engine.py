@@ -196,6 +196,8 @@ def test_fit_gives_a_probability_model(kind: str, problem: Problem) -> None:
 
     labels = result.predict(queries)
     assert labels.shape == (queries.shape[0],)
+    # Exact: predict and predict_proba evaluate the same log-joint on the same chunks, and the
+    # responsibilities are a monotone function of it.
     np.testing.assert_array_equal(proba[np.arange(queries.shape[0]), labels], proba.max(axis=1))
 
     with np.errstate(divide="ignore"):
@@ -398,6 +400,8 @@ def test_hand_driven_em_reproduces_fit(kind: str, problem: Problem, n_iter: int)
             history.append(statistics.mean_log_likelihood)
             mixture = em.m_step(mixture, statistics)
 
+    # Exact on purpose: fit and the hand-driven loop make the same e_step and m_step calls on
+    # the same data in the same chunks (chunk_size=64): the same operations, not a re-summation.
     np.testing.assert_array_equal(result.log_likelihood_history, history)
     weights, means, covariances = parameters(result)
     np.testing.assert_array_equal(means, parameters(mixture)[1])
@@ -459,6 +463,7 @@ def test_n_init_keeps_the_run_with_the_highest_lower_bound(seed: int) -> None:
 
     winner = int(np.argmax(bounds))
     assert best.run == winner
+    # Exact: the fit's runs and these are the same operations on the same data and chunks.
     assert best.lower_bound == max(bounds)
     assert_same_fit(best, runs[winner], rtol=1e-12)
     for run in range(5):
