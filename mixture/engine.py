@@ -30,7 +30,12 @@ from mixture._validation import (
 )
 from mixture.callbacks import Callback, IterationState, MaxIterations, Stop, Tolerance
 from mixture.component import Component
-from mixture.exceptions import ConvergenceWarning, EmptyComponentWarning
+from mixture.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentError,
+    DegenerateRunWarning,
+    EmptyComponentWarning,
+)
 from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture, MixtureStatistics, weighted_statistics
@@ -369,10 +374,21 @@ class MixtureEM:
         -------
         MixtureResult
 
+        Raises
+        ------
+        DegenerateComponentError
+            If every run failed with a degenerate component (with one run, if it did); the
+            message gives each run's reason.
+
         Warns
         -----
         ConvergenceWarning
-            If the best run did not converge.
+            If the best run did not converge. The message starts with scikit-learn's
+            "Best performing initialization did not converge", so filters written for
+            scikit-learn apply.
+        DegenerateRunWarning
+            For each run that failed with a degenerate component while another run
+            succeeded: that run is skipped, the best of the others is kept.
         """
         data, weights = self._check_inputs(X, sample_weight)
         rng = check_random_state(self.random_state)
@@ -387,20 +403,47 @@ class MixtureEM:
         for callback in self.callbacks:
             callback.on_fit_start()
         best: MixtureResult | None = None
+        failures: list[tuple[int, DegenerateComponentError]] = []
         for run in range(n_runs):
-            start = self._initialize(data, weights, rng, initializer)
-            result = self._run(data, weights, start, run, previous)
+            try:
+                start = self._initialize(data, weights, rng, initializer)
+                result = self._run(data, weights, start, run, previous)
+            except DegenerateComponentError as error:
+                failures.append((run, error))
+                continue
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
-        assert best is not None
+        if best is None:
+            raise _all_runs_failed(failures)
+        for run, error in failures:
+            warnings.warn(
+                f"EM run {run} of {n_runs} was skipped because a component degenerated: "
+                f"{error} The best of the other runs is kept.",
+                DegenerateRunWarning,
+                stacklevel=2,
+            )
         if not best.converged:
             warnings.warn(
-                f"EM did not converge: {best.stop_reason} (run {best.run}, "
-                f"{best.n_iter} iterations). Increase max_iter or tol, or check the data.",
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data. "
+                f"(EM stopped: {best.stop_reason}; run {best.run}, {best.n_iter} iterations.)",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return best
+
+
+def _all_runs_failed(failures: list[tuple[int, DegenerateComponentError]]) -> Exception:
+    """The error when no run succeeded: the run's own error if there was one run, else a
+    :class:`DegenerateComponentError` listing every run's reason."""
+    if len(failures) == 1:
+        return failures[0][1]
+    reasons = "; ".join(f"run {run}: {error}" for run, error in failures)
+    return DegenerateComponentError(
+        f"all {len(failures)} EM runs (n_init) failed with a degenerate component. "
+        "Increase reg_covar, use fewer components, or remove duplicated rows and constant "
+        f"features. Reasons: {reasons}"
+    )
 
 
 def _checked_assignment(

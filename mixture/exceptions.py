@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
     "ConvergenceWarning",
     "DegenerateComponentError",
+    "DegenerateRunWarning",
     "EmptyComponentWarning",
+    "FewDistinctRowsWarning",
     "NotFittedError",
 ]
 
@@ -29,9 +32,33 @@ class EmptyComponentWarning(UserWarning):
     """
 
 
+class FewDistinctRowsWarning(ConvergenceWarning):
+    """The data have fewer distinct rows (with positive weight) than components.
+
+    An initializer that seeds components on distinct rows then starts some components on
+    the same row as others; such components stay identical to each other during EM (their
+    mixing weights add up). The fit is valid but has fewer distinct components than asked
+    for: use fewer components. A :class:`ConvergenceWarning` subclass, as scikit-learn warns
+    in this case (from its k-means).
+    """
+
+
 class DegenerateComponentError(ValueError):
     """A component's parameters cannot be estimated (empty at initialisation, or singular)."""
 
 
-class NotFittedError(ValueError):
-    """A component family was asked for densities before it had parameters."""
+class DegenerateRunWarning(UserWarning):
+    """One of several EM runs (``n_init``) failed with a degenerate component and was skipped.
+
+    The best of the other runs is kept. Only when every run fails is a
+    :class:`DegenerateComponentError` raised.
+    """
+
+
+class NotFittedError(_SklearnNotFittedError):
+    """A model or component family was used before it had parameters.
+
+    Subclass of :class:`sklearn.exceptions.NotFittedError` (itself a :class:`ValueError`
+    and an :class:`AttributeError`), so ``except`` clauses written for either library catch
+    it, and ``hasattr`` on a parameter of an unfitted family is ``False``.
+    """

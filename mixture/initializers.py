@@ -12,6 +12,7 @@ To write your own, subclass :class:`Initializer` and implement :meth:`Initialize
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -21,6 +22,7 @@ from mixture._chunking import row_slices
 from mixture._kmeans import assign, lloyd
 from mixture._row_random import RowGroups, row_keys, uniforms
 from mixture._validation import check_int, check_nonnegative_float
+from mixture.exceptions import FewDistinctRowsWarning
 from mixture.model import Mixture
 
 __all__ = [
@@ -74,17 +76,49 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**63 - 1))
 
 
-def _groups_with_enough_rows(
-    X: np.ndarray, sample_weight: np.ndarray | None, n_components: int
-) -> RowGroups:
+def _distinct_groups(X: np.ndarray, sample_weight: np.ndarray | None) -> tuple[RowGroups, int]:
+    """The rows grouped by content, and the number of groups with positive weight."""
     groups = RowGroups.of(X, sample_weight)
-    distinct = int((groups.weight > 0).sum())
-    if distinct < n_components:
-        raise ValueError(
-            f"X has {distinct} distinct row(s) with positive weight but {n_components} "
-            "components were requested; each needs its own starting row"
-        )
-    return groups
+    return groups, int((groups.weight > 0).sum())
+
+
+def shared_seed_responsibilities(
+    X: np.ndarray, groups: RowGroups, n_components: int, seed: int
+) -> np.ndarray:
+    """Start for fewer distinct rows than components: every distinct row is a seed, and the
+    surplus components share seeds.
+
+    The distinct rows (with positive weight) are ordered by a weighted random draw; component
+    ``k`` starts on distinct row ``k mod n_distinct``. A row's responsibility is split
+    equally among the components on its seed, so components on the same seed start (and
+    stay) identical, with their weights adding up to the row's share. A
+    :class:`~mixture.exceptions.FewDistinctRowsWarning` says so.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    positive = int((groups.weight > 0).sum())
+    order = groups.race(groups.weight, seed, 0, positive)
+    seed_of_component = order[np.arange(n_components) % positive]
+    warnings.warn(
+        f"Number of distinct clusters ({positive}) found smaller than n_clusters "
+        f"({n_components}): X has only {positive} distinct row(s) with positive weight, so "
+        f"components {list(range(positive, n_components))} start on the same rows as "
+        f"components {[int(k) % positive for k in range(positive, n_components)]} and stay "
+        "identical to them. Use fewer components.",
+        FewDistinctRowsWarning,
+        stacklevel=4,
+    )
+    shares = np.zeros((groups.keys.shape[0], n_components), dtype=X.dtype)
+    shares[seed_of_component, np.arange(n_components)] = 1.0
+    # Rows of zero weight in groups that are no seed: nearest seed (they carry no weight).
+    unseeded = ~shares.any(axis=1)
+    if unseeded.any():
+        labels, _ = assign(X[groups.first_row[unseeded]], X[groups.first_row[order]])
+        shares[np.flatnonzero(unseeded), labels] = 1.0
+    shares /= shares.sum(axis=1, keepdims=True)
+    return shares[groups.group_of_row]
 
 
 def _largest_magnitude(X: np.ndarray) -> float:
@@ -198,7 +232,8 @@ class RandomRows(Initializer):
     """Pick ``n_components`` distinct rows at random as seeds; rows go to the nearest seed.
 
     Rows are drawn with probability proportional to their sample weight. Rows equal to a
-    seed are assigned to it, so no component starts empty.
+    seed are assigned to it, so no component starts empty. With fewer distinct rows than
+    components, surplus components share seeds (see :func:`shared_seed_responsibilities`).
     """
 
     def initialize(
@@ -209,13 +244,19 @@ class RandomRows(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        groups = _groups_with_enough_rows(X, sample_weight, n_components)
+        groups, distinct = _distinct_groups(X, sample_weight)
+        if distinct < n_components:
+            return shared_seed_responsibilities(X, groups, n_components, _seed(rng))
         seeds = groups.race(groups.weight, _seed(rng), 0, n_components)
         return nearest_seed_labels(X, groups, seeds)
 
 
 class KMeansPlusPlus(Initializer):
-    """Greedy k-means++ seeding, weighted by ``sample_weight``; rows go to the nearest seed."""
+    """Greedy k-means++ seeding, weighted by ``sample_weight``; rows go to the nearest seed.
+
+    With fewer distinct rows than components, surplus components share seeds (see
+    :func:`shared_seed_responsibilities`).
+    """
 
     def initialize(
         self,
@@ -225,7 +266,9 @@ class KMeansPlusPlus(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        groups = _groups_with_enough_rows(X, sample_weight, n_components)
+        groups, distinct = _distinct_groups(X, sample_weight)
+        if distinct < n_components:
+            return shared_seed_responsibilities(X, groups, n_components, _seed(rng))
         seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
         return nearest_seed_labels(X, groups, seeds)
 
@@ -236,7 +279,9 @@ class KMeans(Initializer):
     The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
     Lloyd's iterations run chunk by chunk without copying the data (scikit-learn's
     ``KMeans`` copies it to centre it), so memory-mapped data stays on disk; seeding holds a
-    few arrays of n_samples numbers. Rows are weighted by ``sample_weight``.
+    few arrays of n_samples numbers. Rows are weighted by ``sample_weight``. With fewer
+    distinct rows than components, surplus components share seeds (see
+    :func:`shared_seed_responsibilities`).
 
     Parameters
     ----------
@@ -264,7 +309,10 @@ class KMeans(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        groups = _groups_with_enough_rows(X, sample_weight, n_components)
+        groups, distinct = _distinct_groups(X, sample_weight)
+        if distinct < n_components:
+            # Every distinct row is its own cluster: nothing for Lloyd's iterations to do.
+            return shared_seed_responsibilities(X, groups, n_components, _seed(rng))
         best = None
         for _ in range(self.n_init):
             seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
