@@ -45,20 +45,21 @@ def check_data(
     Raises
     ------
     ValueError
-        If ``X`` is not numeric, not 2-D, has too few rows, the wrong number of columns, or
-        contains NaN or infinity.
+        If ``X`` is sparse, has a datetime column, is not numeric, not 2-D, has too few rows,
+        the wrong number of columns, or contains NaN or infinity.
     """
+    check_container(X, name=name)
     try:
         array = np.asarray(X)  # no copy for an ndarray; np.matrix becomes a plain array
     except (ValueError, TypeError) as exc:  # ragged nested sequences
         raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from None
+    if array.dtype.kind in "Mm":
+        raise ValueError(_datetime_message(name, f"dtype {array.dtype}"))
     if array.dtype.kind in "OUSV":
         try:
             array = array.astype(np.float64)
         except (ValueError, TypeError):
-            raise ValueError(
-                f"{name} must contain only numbers; found non-numeric values (dtype {array.dtype})"
-            ) from None
+            raise ValueError(_non_numeric_message(array, name)) from None
     elif array.dtype.kind == "c":
         raise ValueError(f"{name} must be real-valued; got complex dtype {array.dtype}")
     elif array.dtype.kind not in "biuf":
@@ -86,6 +87,93 @@ def check_data(
         )
     _check_finite(array, name)
     return array
+
+
+def check_container(X: Any, *, name: str = "X") -> None:
+    """Refuse, before any conversion, inputs that cannot become a float matrix.
+
+    Sparse matrices and arrays (densifying them silently could exhaust memory), and
+    datetime or timedelta columns (numpy would either fail with a ``DTypePromotionError``
+    or silently turn them into nanosecond counts).
+
+    Raises
+    ------
+    ValueError
+        Naming the problem and the fix.
+    """
+    if _is_sparse(X):
+        raise ValueError(
+            f"{name}: sparse input is not supported; convert with .toarray() "
+            f"(got {type(X).__name__})"
+        )
+    dtypes = getattr(X, "dtypes", None)  # a pandas DataFrame's column dtypes
+    if dtypes is not None and hasattr(dtypes, "items"):
+        dated = [str(column) for column, dtype in dtypes.items() if _is_datetime_dtype(dtype)]
+        if dated:
+            raise ValueError(_datetime_message(name, f"column(s) {dated}"))
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "Mm":
+        raise ValueError(_datetime_message(name, f"dtype {X.dtype}"))
+    elif isinstance(X, np.ndarray) and X.dtype.kind == "O":
+        try:
+            X.astype(np.float64)
+        except (ValueError, TypeError):
+            bad = _first_non_numeric(X)
+            if bad is not None and _is_datetime_value(bad[1]):
+                raise ValueError(_non_numeric_message(X, name)) from None
+            # Other non-numeric objects are left to the caller's conversion and its error.
+
+
+def _is_sparse(X: Any) -> bool:
+    module = type(X).__module__ or ""
+    if not module.startswith("scipy.sparse"):
+        return False
+    from scipy import sparse  # only when the input came from scipy.sparse
+
+    return bool(sparse.issparse(X))
+
+
+def _is_datetime_dtype(dtype: Any) -> bool:
+    return getattr(dtype, "kind", "") in ("M", "m")
+
+
+def _datetime_message(name: str, where: str) -> str:
+    return (
+        f"{name} has a datetime/timedelta (non-numeric) column ({where}); convert it to "
+        "numbers (e.g. seconds since a reference time) or drop it"
+    )
+
+
+def _first_non_numeric(array: np.ndarray) -> tuple[str, Any] | None:
+    """Where the first cell that ``float()`` refuses is, and its value (None if none)."""
+    flat = array.reshape(array.shape[0], -1) if array.ndim >= 2 else array.reshape(-1, 1)
+    for (row, column), value in np.ndenumerate(flat):
+        try:
+            float(value)
+        except (ValueError, TypeError):
+            return (f"row {row}, column {column}" if array.ndim >= 2 else f"entry {row}"), value
+    return None
+
+
+def _non_numeric_message(array: np.ndarray, name: str) -> str:
+    """One line naming the first cell that is not a number (and whether it is a date)."""
+    bad = _first_non_numeric(array)
+    if bad is None:
+        return f"{name} must contain only numbers; found non-numeric values (dtype {array.dtype})"
+    where, value = bad
+    if _is_datetime_value(value):
+        return _datetime_message(name, f"{where} holds {type(value).__name__} {value}")
+    return (
+        f"{name} must contain only numbers; found the non-numeric value {value!r} at {where} "
+        f"(dtype {array.dtype})"
+    )
+
+
+def _is_datetime_value(value: Any) -> bool:
+    import datetime
+
+    return isinstance(value, (datetime.date, datetime.time, datetime.timedelta)) or (
+        isinstance(value, np.generic) and value.dtype.kind in "Mm"
+    )
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:
