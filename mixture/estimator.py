@@ -12,16 +12,21 @@ from __future__ import annotations
 import numbers
 import sys
 import time
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin
+import sklearn
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils import check_random_state as sklearn_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mixture._validation import check_data, check_int, check_nonnegative_float
+from mixture._validation import check_container, check_data, check_int, check_nonnegative_float
 from mixture.callbacks import Callback, IterationState
 from mixture.engine import MixtureEM, MixtureResult
+from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian import (
     CovarianceStructure,
     DiagonalCovariance,
@@ -40,6 +45,17 @@ from mixture.initializers import (
 from mixture.model import Mixture
 
 __all__ = ["GaussianMixture"]
+
+#: scikit-learn's words when a fit fails on a degenerate covariance (users match on them).
+_SKLEARN_DEGENERATE = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, increase reg_covar, or scale the input data."
+)
+_NOT_FITTED = (
+    "This {name} instance is not fitted yet. Call 'fit' with appropriate arguments before "
+    "using this estimator."
+)
 
 _STRUCTURES: dict[str, type[CovarianceStructure]] = {
     "full": FullCovariance,
@@ -206,7 +222,43 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     n_features_in_ : int
     result_ : MixtureResult
         The engine's result (components, history, ...).
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        From ``fit`` for a bad hyper-parameter (as scikit-learn; a ``ValueError`` and a
+        ``TypeError``).
+    DegenerateComponentError
+        From ``fit`` when every one of the ``n_init`` runs degenerated (a component
+        collapsed); a degenerate run among successful ones is skipped with a
+        :class:`~mixture.exceptions.DegenerateRunWarning`.
+    NotFittedError
+        From the methods that need a fit (:class:`mixture.NotFittedError`, a subclass of
+        scikit-learn's).
+    NotImplementedError
+        With ``sklearn.config_context(array_api_dispatch=True)`` and arrays that are not
+        NumPy arrays: only NumPy input is supported.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        # scikit-learn's GaussianMixture constraints, then ours.
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(_INITIALIZERS)), Initializer],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(_STRUCTURES))],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "callbacks": [list, tuple, None],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(
         self,
@@ -263,6 +315,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.fit_predict(X, y, sample_weight=sample_weight)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then label each row with its most probable component.
 
@@ -272,6 +325,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
+        self._refuse_array_api(X, self.weights_init, self.means_init, self.precisions_init)
         data = self._checked_data(X, reset=True)
         n_components = check_int(self.n_components, name="n_components", minimum=1)
         if data.shape[0] < n_components:
@@ -283,12 +337,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = None if sample_weight is None else np.asarray(sample_weight)
         continuing = self.warm_start and hasattr(self, "result_")
         max_iter = check_int(self.max_iter, name="max_iter", minimum=0)
-        if max_iter == 0:
-            result = self._initialise_only(engine, data, weights)
-        elif continuing:
-            result = engine.fit(data, weights, warm_start=self.result_)
-        else:
-            result = engine.fit(data, weights)
+        try:
+            if max_iter == 0:
+                result = self._initialise_only(engine, data, weights)
+            elif continuing:
+                result = engine.fit(data, weights, warm_start=self.result_)
+            else:
+                result = engine.fit(data, weights)
+        except DegenerateComponentError as error:
+            raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
         self._store(result, data.dtype)
         return result.predict(data)
 
@@ -339,30 +396,50 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """weights_init, means_init and covariances from precisions_init, checked."""
         n_components = family.n_components
         weights = means = covariances = None
+        # The messages start with scikit-learn's, then say which parameter.
         if self.weights_init is not None:
-            weights = np.asarray(self.weights_init, dtype=np.float64)
+            weights = np.asarray(self.weights_init)
+            # float32 weights are summed in float32 and checked to float32 resolution, as
+            # scikit-learn does.
+            weights = weights.astype(np.float32 if weights.dtype == np.float32 else np.float64)
             if weights.shape != (n_components,):
                 raise ValueError(
-                    f"weights_init must have shape ({n_components},); got {weights.shape}"
+                    f"The parameter 'weights' should have the shape of ({n_components},), but "
+                    f"got {weights.shape} (weights_init)"
+                )
+            if not np.isfinite(weights).all() or (weights < 0).any() or (weights > 1).any():
+                raise ValueError(
+                    "The parameter 'weights' should be in the range [0, 1], but got min value "
+                    f"{np.min(weights):.5f}, max value {np.max(weights):.5f} (weights_init)"
+                )
+            atol = 1e-6 if weights.dtype == np.float32 else 1e-8
+            if not np.allclose(float(np.abs(1.0 - np.sum(weights))), 0.0, atol=atol):
+                raise ValueError(
+                    "The parameter 'weights' should be normalized, but got sum(weights) = "
+                    f"{np.sum(weights):.5f} (weights_init)"
                 )
         if self.means_init is not None:
             means = np.asarray(self.means_init, dtype=np.float64)
             if means.shape != (n_components, n_features):
                 raise ValueError(
-                    f"means_init must have shape ({n_components}, {n_features}); got {means.shape}"
+                    f"The parameter 'means' should have the shape of ({n_components}, "
+                    f"{n_features}), but got {means.shape} (means_init)"
                 )
         if self.precisions_init is not None:
             precisions = np.asarray(self.precisions_init, dtype=np.float64)
             expected = family.structure.covariance_shape(n_components, n_features)
+            what = f"The parameter '{self.covariance_type} precision'"
             if precisions.shape != expected:
                 raise ValueError(
-                    f"precisions_init for covariance_type={self.covariance_type!r} must have "
-                    f"shape {expected}; got {precisions.shape}"
+                    f"{what} should have the shape of {expected}, but got {precisions.shape} "
+                    "(precisions_init)"
                 )
             try:
                 family.structure.check_covariances(precisions)
             except ValueError as exc:
-                raise ValueError(f"precisions_init is invalid: {exc}") from None
+                matrices = self.covariance_type in ("full", "tied")
+                should = "symmetric, positive-definite" if matrices else "positive"
+                raise ValueError(f"{what} should be {should} (precisions_init: {exc})") from None
             covariances = family.structure.covariances_from_precisions(precisions)
         return weights, means, covariances
 
@@ -394,9 +471,34 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = result.log_likelihood_history.tolist()
 
     # -- using the fit ----------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        """Raise :class:`mixture.NotFittedError` (a scikit-learn ``NotFittedError``)."""
+        try:
+            check_is_fitted(self, "result_")
+        except SklearnNotFittedError:
+            raise NotFittedError(_NOT_FITTED.format(name=type(self).__name__)) from None
+
+    @staticmethod
+    def _refuse_array_api(*arrays: Any) -> None:
+        """Under ``array_api_dispatch``, refuse arrays of other namespaces than NumPy's.
+
+        scikit-learn returns arrays of the input's namespace there; this estimator computes
+        with NumPy only, so it refuses rather than return NumPy arrays for, say, torch input.
+        """
+        if not sklearn.get_config().get("array_api_dispatch", False):
+            return
+        for array in arrays:
+            if hasattr(array, "__array_namespace__") and not isinstance(array, np.ndarray):
+                raise NotImplementedError(
+                    "mixture.GaussianMixture does not support array_api_dispatch; pass NumPy "
+                    f"arrays (got {type(array).__module__}.{type(array).__name__})"
+                )
+
     def _checked_data(self, X: Any, *, reset: bool) -> np.ndarray:
         if not reset:
-            check_is_fitted(self, "result_")
+            self._check_fitted()
+            self._refuse_array_api(X)
+        check_container(X)
         data = validate_data(
             self,
             X,
@@ -438,7 +540,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self.result_.aic(data)
 
     def _n_parameters(self) -> int:
-        check_is_fitted(self, "result_")
+        self._check_fitted()
         return self.result_.n_parameters
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -450,7 +552,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Component of each row (rows are grouped by component).
         """
-        check_is_fitted(self, "result_")
+        self._check_fitted()
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at "

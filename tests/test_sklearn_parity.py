@@ -57,6 +57,7 @@ scikit-learn's errors for tied/diag/spherical are ~1e-6 (lower bound) to ~1e-2
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
 import os
@@ -73,7 +74,15 @@ from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from mixture import ConvergenceWarning, GaussianMixture
+from mixture._validation import check_data
 from mixture.datasets import load_faithful
+from mixture.exceptions import (
+    DegenerateComponentError,
+    DegenerateRunWarning,
+    FewDistinctRowsWarning,
+    NotFittedError,
+)
+from mixture.initializers import Initializer, KMeans
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 DATASETS = ["blobs", "iris", "wine", "faithful"]
@@ -607,3 +616,146 @@ def test_report_largest_relative_differences() -> None:
             covariance_type,
             values,
         )
+
+
+# -- scikit-learn's behaviour at the edges (shipped tests: tests/test_sklearn_shipped.py) ----
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_fewer_distinct_rows_than_components_fit_with_a_warning(init_params: str) -> None:
+    X = np.repeat([[0.0], [1.0], [2.0]], 10, axis=0)
+    gm = GaussianMixture(4, init_params=init_params, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gm.fit(X)
+    assert np.isfinite(gm.means_).all() and gm.converged_
+    seeded = init_params != "random"  # random responsibilities need no distinct seed rows
+    few = [w for w in caught if issubclass(w.category, FewDistinctRowsWarning)]
+    assert bool(few) == seeded
+    if seeded:
+        assert issubclass(few[0].category, SklearnConvergenceWarning)
+        assert "Number of distinct clusters (3) found smaller than n_clusters (4)" in str(
+            few[0].message
+        )
+
+
+def test_convergence_warning_has_sklearn_wording() -> None:
+    X = blobs(0, 200, 2, 3)
+    with pytest.warns(
+        SklearnConvergenceWarning, match=r"^Best performing initialization did not converge\."
+    ) as record:
+        GaussianMixture(3, max_iter=1, random_state=0).fit(X)
+    assert "1 iterations" in str(record[0].message)  # our detail follows scikit-learn's text
+
+
+class _CollapseOnFirstRun(Initializer):
+    """Run 0 (and every run if ``always``): component 1 starts on one row; else k-means."""
+
+    def __init__(self, always: bool = False) -> None:
+        self.always = always
+        self.calls = 0
+
+    def initialize(self, X, n_components, *, sample_weight, rng):
+        self.calls += 1
+        if self.always or self.calls == 1:
+            labels = np.zeros(X.shape[0], dtype=np.int64)
+            labels[0] = 1
+            return labels
+        return KMeans().initialize(X, n_components, sample_weight=sample_weight, rng=rng)
+
+
+def test_a_degenerate_restart_is_skipped_with_a_warning() -> None:
+    X = blobs(1, 200, 2, 2)
+    gm = GaussianMixture(2, reg_covar=0.0, n_init=2, init_params=_CollapseOnFirstRun())
+    with pytest.warns(DegenerateRunWarning, match=r"run 0 of 2 .*component 1"):
+        gm.fit(X)
+    assert gm.result_.run == 1 and gm.converged_
+    assert issubclass(DegenerateRunWarning, UserWarning)
+
+
+def test_all_runs_degenerate_raise_with_every_reason() -> None:
+    X = blobs(1, 200, 2, 2)
+    gm = GaussianMixture(2, reg_covar=0.0, n_init=3, init_params=_CollapseOnFirstRun(True))
+    with pytest.raises(DegenerateComponentError) as info:
+        gm.fit(X)
+    message = str(info.value)
+    assert message.startswith("Fitting the mixture model failed because some components have")
+    assert "all 3 EM runs" in message and "run 2: component 1" in message
+    assert "reg_covar" in message and "fewer components" in message
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"verbose_interval": 0},
+        {"warm_start": "yes"},
+        {"n_components": 0},
+        {"covariance_type": "banana"},
+        {"init_params": "banana"},
+        {"chunk_size": 0},
+        {"callbacks": "not a list"},
+    ],
+    ids=lambda params: next(iter(params)),
+)
+def test_bad_hyper_parameters_raise_sklearns_error(params: dict[str, Any]) -> None:
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = blobs(2, 50, 2, 2)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        GaussianMixture(**params).fit(X)
+    if "callbacks" not in params and "chunk_size" not in params:  # scikit-learn's parameters
+        with pytest.raises(InvalidParameterError):  # scikit-learn refuses the same
+            SklearnGaussianMixture(**params).fit(X)
+
+
+def test_not_fitted_error_is_both_libraries() -> None:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    with pytest.raises(NotFittedError, match="This GaussianMixture instance is not fitted"):
+        GaussianMixture().predict(np.zeros((3, 2)))
+    assert issubclass(NotFittedError, SklearnNotFittedError)
+    assert issubclass(NotFittedError, AttributeError) and issubclass(NotFittedError, ValueError)
+
+
+class _OtherNamespaceArray:
+    """Stands for a non-NumPy array-API array (torch, cupy, array_api_strict)."""
+
+    def __array_namespace__(self, api_version=None):
+        raise AssertionError("no work may be done on the array before refusing it")
+
+
+def test_array_api_dispatch_refuses_other_namespaces_before_any_work() -> None:
+    import sklearn
+
+    X = blobs(3, 50, 2, 2)
+    fitted = GaussianMixture(2, random_state=0).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        for call in (GaussianMixture(2).fit, fitted.predict, fitted.score_samples):
+            with pytest.raises(NotImplementedError, match="does not support array_api_dispatch"):
+                call(_OtherNamespaceArray())
+        # NumPy input is simply fitted.
+        assert GaussianMixture(2, random_state=0).fit(X).converged_
+
+
+def test_given_weights_are_checked_with_sklearns_messages() -> None:
+    X = blobs(4, 50, 2, 2)
+    cases = {
+        "should have the shape of \\(2,\\), but got \\(2, 1\\)": np.full((2, 1), 0.5),
+        "range \\[0, 1\\], but got min value -0.50000, max value 1.50000": [-0.5, 1.5],
+        "should be normalized, but got sum\\(weights\\) = 0.80000": [0.4, 0.4],
+    }
+    for pattern, weights in cases.items():
+        with pytest.raises(ValueError, match=pattern):
+            GaussianMixture(2, weights_init=weights).fit(X)
+
+
+def test_sparse_and_datetime_input_are_refused_clearly() -> None:
+    import pandas as pd
+    import scipy.sparse
+
+    with pytest.raises(ValueError, match=r"sparse input is not supported; convert with \.toarray"):
+        GaussianMixture().fit(scipy.sparse.csr_array(np.eye(5)))
+    frame = pd.DataFrame({"a": np.arange(5.0), "t": pd.date_range("2020", periods=5)})
+    with pytest.raises(ValueError, match=r"datetime.*\['t'\]"):
+        GaussianMixture().fit(frame)
+    dated = np.array([[1.0, datetime.datetime(2020, 1, 1)]] * 5, dtype=object)
+    with pytest.raises(ValueError, match=r"datetime.*row 0, column 1"):
+        check_data(dated)
