@@ -1,7 +1,5 @@
 """``python -m mixture``: the command line."""
 
-import sys
+from mixture.cli import main_entry
 
-from mixture.cli import main
-
-sys.exit(main())
+main_entry()

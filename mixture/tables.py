@@ -590,7 +590,10 @@ def _choose_columns(
 def _refuse_absent(columns: list[str], header: list[str], label: str) -> None:
     absent = [name for name in columns if name not in header]
     if absent:
-        raise TableError(f"{label} has no column {absent[0]!r} (columns: {', '.join(header)})")
+        which = "column" if len(absent) == 1 else "columns"
+        raise TableError(
+            f"{label} has no {which} {', '.join(map(repr, absent))} (columns: {', '.join(header)})"
+        )
 
 
 def _no_numeric_message(label: str, header: list[str], rows: list[list[str]], sep: str) -> str:

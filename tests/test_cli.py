@@ -1,9 +1,13 @@
-"""The command line: default run, outputs, and one-line errors with exit status 2."""
+"""The command line: default run, outputs, model round trips, and one-line errors (status 2).
+
+Every file a test writes is inside its own temporary folder.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,12 +18,42 @@ import pytest
 
 from mixture import io as model_files
 from mixture.cli import main
+from mixture.cli.arguments import build_parser
+
+FAITHFUL = Path(__file__).resolve().parents[1] / "mixture" / "datasets" / "faithful.csv"
 
 
-def run(*argv: str) -> tuple[int, str, str]:
+def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), out, err)
+    status = main(list(argv), out, err, io.StringIO(stdin) if stdin is not None else None)
     return status, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(status: int, err: str, *fragments: str) -> None:
+    assert status == 2, err
+    assert err.startswith("mixture: error:"), err
+    assert err.count("\n") == 1, f"one line, no traceback or usage block: {err!r}"
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def labels_of(text: str) -> np.ndarray:
+    return np.array([int(line.split(",")[0]) for line in text.splitlines()[1:]])
+
+
+def write_csv(path: Path, names: list[str], X: np.ndarray) -> Path:
+    lines = [",".join(names)] + [",".join(repr(float(v)) for v in row) for row in X]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def three_units(seed: int = 0, n_rows: int = 300) -> np.ndarray:
+    """Three clusters in columns of very different units (metres, grams, milliseconds)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0], [4.0, 4.0, 0.0], [0.0, 4.0, 4.0]])
+    labels = rng.integers(3, size=n_rows)
+    rows = centres[labels] + rng.normal(size=(n_rows, 3))
+    return rows * np.array([0.001, 1000.0, 1.0]) + np.array([2.0, -5e4, 100.0])
 
 
 @pytest.fixture(scope="module")
@@ -38,100 +72,350 @@ def default_run(tmp_path_factory):
     return status, out, err, paths
 
 
-def test_default_fit_selects_tied_three_components_on_old_faithful(default_run) -> None:
+# -- the default run -----------------------------------------------------------------------
+def test_default_fit_selects_a_model_on_old_faithful(default_run) -> None:
     status, out, err, _ = default_run
     assert status == 0, err
     assert "Old Faithful (bundled): 272 rows, columns eruptions, waiting" in out
-    assert "selected by BIC: tied covariance, 3 component(s) (BIC 2314.297)" in out
+    assert re.search(r"selected by BIC: \w+ covariance, \d component\(s\) \(BIC [\d.]+\)", out)
     candidates = re.findall(r"^\| (full|tied|diag|spherical)\b", out, re.M)
     assert len(candidates) == 36  # one table row per candidate (4 structures x 9)
-    assert "component 2: weight" in out
+    assert "component 1: weight" in out
 
 
 def test_fit_writes_model_labels_and_plot(default_run) -> None:
-    _, _, _, paths = default_run
+    _, out, _, paths = default_run
     model = model_files.load(paths["model.json"])
-    assert model.n_components == 3
+    assert model.feature_names == ("eruptions", "waiting")
+    assert model.selection["criterion"] == "bic" and model.selection["n_rows"] == 272
+    assert len(model.selection["candidates"]) == 36
+    assert f"{model.n_components} component(s)" in out
     lines = paths["labels.csv"].read_text().splitlines()
-    assert lines[0] == "label,p0,p1,p2" and len(lines) == 273
+    assert lines[0] == ",".join(["label", *[f"p{k}" for k in range(model.n_components)]])
+    assert len(lines) == 273
     probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert paths["plot.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_json_summary(tmp_path) -> None:
+def test_json_summary() -> None:
     status, out, _ = run("fit", "-k", "1-4", "-c", "tied,full", "--json")
     assert status == 0
     summary = json.loads(out)
-    assert summary["selected"]["covariance_type"] == "tied"
-    assert summary["selected"]["n_components"] == 3
+    K = summary["selected"]["n_components"]
+    assert summary["selected"]["covariance_type"] in ("tied", "full")
     assert len(summary["table"]) == 8
-    assert np.asarray(summary["covariances"]).shape == (3, 2, 2)
+    assert np.asarray(summary["covariances"]).shape == (K, 2, 2)
     assert sum(summary["weights"]) == pytest.approx(1.0)
+    assert summary["columns"] == ["eruptions", "waiting"] and summary["n_rows"] == 272
 
 
 def test_predict_and_sample_use_a_saved_model(default_run, tmp_path) -> None:
     _, _, _, paths = default_run
-    data = Path(__file__).resolve().parents[1] / "mixture" / "datasets" / "faithful.csv"
-    status, out, _ = run("predict", str(paths["model.json"]), str(data))
+    status, out, _ = run("predict", str(paths["model.json"]), str(FAITHFUL))
     assert status == 0
-    assert out.splitlines()[1:] == paths["labels.csv"].read_text().splitlines()[1:]
+    assert out.splitlines() == paths["labels.csv"].read_text().splitlines()
     target = tmp_path / "draws.csv"
     status, _, _ = run("sample", str(paths["model.json"]), "-n", "50", "-o", str(target))
     assert status == 0
     rows = target.read_text().splitlines()
-    assert rows[0] == "x0,x1,label" and len(rows) == 51
+    assert rows[0] == "eruptions,waiting,label" and len(rows) == 51  # the fitted names
 
 
-def test_non_numeric_columns_are_skipped_with_a_message(tmp_path) -> None:
-    path = tmp_path / "mixed.csv"
-    rng = np.random.default_rng(0)
-    lines = ["name,a,b"] + [
-        f"row{i},{x:.4f},{y:.4f}" for i, (x, y) in enumerate(rng.normal(size=(60, 2)))
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    status, out, _ = run("fit", str(path), "-k", "1-2")
+# -- predictions never silently wrong ------------------------------------------------------
+def test_a_standardized_model_predicts_the_fit_labels(tmp_path) -> None:
+    data = write_csv(tmp_path / "units.csv", ["m", "g", "ms"], three_units())
+    model, labels = tmp_path / "m.json", tmp_path / "labels.csv"
+    status, _, err = run(
+        "fit", str(data), "-k", "3", "-c", "full", "--standardize", "--save", str(model),
+        "--labels", str(labels),
+    )  # fmt: skip
+    assert status == 0, err
+    status, out, _ = run("predict", str(model), str(data))
     assert status == 0
-    assert "skipping non-numeric column(s): name" in out
-    status, _, err = run("fit", str(path), "--columns", "name,a")
-    assert status == 2 and "column 'name' is not numeric" in err
+    np.testing.assert_array_equal(labels_of(out), labels_of(labels.read_text()))
+    assert len(set(labels_of(out))) == 3
 
 
+def test_reordered_and_extra_columns_are_matched_by_name(tmp_path) -> None:
+    X = three_units(1)
+    data = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X)
+    model = tmp_path / "m.json"
+    assert run("fit", str(data), "-k", "3", "-c", "full", "--save", str(model))[0] == 0
+    _, expected, _ = run("predict", str(model), str(data))
+    extra = np.column_stack([np.arange(len(X)), X[:, [2, 0, 1]]])
+    shuffled = write_csv(tmp_path / "shuffled.csv", ["id", "ms", "m", "g"], extra)
+    status, out, _ = run("predict", str(model), str(shuffled))
+    assert status == 0 and out == expected
+
+
+def test_missing_columns_are_named(tmp_path) -> None:
+    X = three_units(2)
+    data = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X)
+    model = tmp_path / "m.json"
+    assert run("fit", str(data), "-k", "2", "-c", "diag", "--save", str(model))[0] == 0
+    partial = write_csv(tmp_path / "partial.csv", ["m", "x"], X[:, :2])
+    status, _, err = run("predict", str(model), str(partial))
+    assert_one_line_error(status, err, "'g'", "'ms'")
+
+
+def test_columns_option_maps_other_names_onto_the_model(tmp_path) -> None:
+    X = three_units(3)
+    data = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X)
+    model = tmp_path / "m.json"
+    assert run("fit", str(data), "-k", "2", "-c", "diag", "--save", str(model))[0] == 0
+    renamed = write_csv(tmp_path / "renamed.csv", ["a", "b", "c"], X)
+    _, expected, _ = run("predict", str(model), str(data))
+    status, out, _ = run("predict", str(model), str(renamed), "--columns", "a,b,c")
+    assert status == 0 and out == expected
+    status, _, err = run("predict", str(model), str(renamed), "--columns", "a,b")
+    assert_one_line_error(status, err, "--columns names 2 column(s)")
+
+
+def test_sample_of_a_standardized_model_is_in_the_data_units(tmp_path) -> None:
+    X = three_units(4, n_rows=600)
+    data = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X)
+    model, draws = tmp_path / "m.json", tmp_path / "draws.csv"
+    assert (
+        run("fit", str(data), "-k", "3", "-c", "full", "--standardize", "--save", str(model))[0]
+        == 0
+    )
+    assert run("sample", str(model), "-n", "5000", "-o", str(draws), "--seed", "1")[0] == 0
+    rows = np.loadtxt(draws, delimiter=",", skiprows=1)
+    assert draws.read_text().splitlines()[0] == "m,g,ms,label"
+    standard_error = X.std(axis=0) / np.sqrt(5000)
+    assert (np.abs(rows[:, :3].mean(axis=0) - X.mean(axis=0)) < 6 * standard_error).all()
+
+
+def test_missing_values_are_errors_unless_dropped(tmp_path) -> None:
+    X = three_units(5, n_rows=120)
+    for marker in ("", "NA", "N/A", "nan", "NaN", "?", "null"):
+        lines = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X).read_text().splitlines()
+        cells = lines[7].split(",")
+        cells[1] = marker
+        lines[7] = ",".join(cells)
+        (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+        status, _, err = run("fit", str(tmp_path / "d.csv"), "-k", "1")
+        assert_one_line_error(status, err, "line 8", "'g'", "--drop-incomplete")
+        status, out, err = run("fit", str(tmp_path / "d.csv"), "-k", "1", "--drop-incomplete")
+        assert status == 0, err
+        assert "119 rows (1 incomplete dropped)" in out
+        assert "dropped 1 incomplete row(s)" in err
+
+
+def test_duplicate_column_names_are_refused(tmp_path) -> None:
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "a"], three_units(6))
+    status, _, err = run("fit", str(data), "-k", "1")
+    assert_one_line_error(status, err, "'a'")
+
+
+def test_other_delimiters_and_standard_input(tmp_path) -> None:
+    X = three_units(7, n_rows=90)
+    comma = write_csv(tmp_path / "d.csv", ["m", "g", "ms"], X).read_text()
+    _, expected, _ = run("fit", str(tmp_path / "d.csv"), "-k", "2", "-c", "diag", "--json")
+    for separator in (";", "\t"):
+        path = tmp_path / "other.txt"
+        path.write_text(comma.replace(",", separator))
+        status, out, err = run("fit", str(path), "-k", "2", "-c", "diag", "--json")
+        assert status == 0, err
+        assert json.loads(out)["table"] == json.loads(expected)["table"]
+    status, out, err = run("fit", "-", "-k", "2", "-c", "diag", "--json", stdin=comma)
+    assert status == 0, err
+    assert json.loads(out)["table"] == json.loads(expected)["table"]
+
+
+# -- never lose a file -------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("contents", "extra", "message"),
+    "argv",
     [
-        (None, (), "does not exist"),
-        ("", (), "is empty"),
-        ("a,b\n", (), "header row but no data rows"),
-        ("a,b\n1,2\n3\n", (), "line 3: 1 fields, but the header has 2"),
-        ("a,b\n1,2\n3,nan\n4,5\n", (), "line 3: column 'b' holds 'nan'"),
-        ("a,b\n1,2\n3,\n", (), "line 3: column 'b' is empty"),
-        ("a,b\n1,2\n3,4\n", ("--columns", "c"), "no column 'c'"),
-        ("a,b\n1,2\n3,4\n5,6\n", ("-k", "5"), "fewer than the largest number of components"),
-        ("a,b\n1,2\n3,4\n", ("-k", "x"), "-k expects numbers"),
-        ("a,b\n1,2\n3,4\n", ("-c", "round"), "unknown covariance structure 'round'"),
+        ("fit", "{data}", "-k", "1", "--labels", "{data}"),
+        ("fit", "{data}", "-k", "1", "--save", "{folder}/../{folder_name}/d.csv"),
+        ("fit", "{data}", "-k", "1", "--save", "{folder}/x.json", "--labels", "{folder}/x.json"),
+        ("fit", "{data}", "-k", "1", "--plot", "{folder}/link.png"),
+        ("predict", "{model}", "{data}", "-o", "{data}"),
+        ("predict", "{model}", "{data}", "-o", "{model}"),
+        ("sample", "{model}", "-o", "{model}"),
     ],
 )
-def test_bad_input_gives_one_line_and_status_2(tmp_path, contents, extra, message) -> None:
+def test_outputs_never_replace_inputs(tmp_path, argv) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    data = write_csv(folder / "d.csv", ["m", "g", "ms"], three_units(8, n_rows=60))
+    (folder / "link.png").symlink_to(data)
+    model = folder / "m.json"
+    assert run("fit", str(data), "-k", "1", "--save", str(model))[0] == 0
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    names = {"data": data, "model": model, "folder": folder, "folder_name": folder.name}
+    status, _, err = run(*(part.format(**names) for part in argv))
+    assert_one_line_error(status, err)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_non_regular_outputs_are_refused_before_fitting(tmp_path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    status, _, err = run("fit", "-k", "1", "--plot", str(fifo))  # must not block on the FIFO
+    assert_one_line_error(status, err, "FIFO")
+    assert fifo.is_fifo()
+    status, _, err = run("fit", "-k", "1", "--save", str(tmp_path))
+    assert_one_line_error(status, err, "folder")
+
+
+def test_a_symlinked_output_is_written_through(tmp_path) -> None:
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert run("fit", "-k", "1", "-c", "full", "--save", str(link))[0] == 0
+    assert link.is_symlink()
+    assert model_files.load(target).n_components == 1
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+def test_failed_outputs_leave_nothing_behind(tmp_path) -> None:
+    status, _, err = run("fit", "-k", "1", "--plot", str(tmp_path / "plot.jpg"))
+    assert_one_line_error(status, err, ".png", ".svg", ".pdf")
+    status, _, err = run("fit", "-k", "1", "--save", str(tmp_path / "no" / "m.json"))
+    assert_one_line_error(status, err, "does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("extension", "magic"), [(".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_plot_format_follows_the_extension(tmp_path, extension, magic) -> None:
+    path = tmp_path / f"plot{extension}"
+    assert run("fit", "-k", "1-2", "-c", "full", "--plot", str(path))[0] == 0
+    assert path.read_bytes().startswith(magic)
+
+
+# -- one-line errors -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("contents", "extra", "fragments"),
+    [
+        (None, (), ("does not exist",)),
+        ("", (), ("empty",)),
+        ("a,b\n", (), ("no data rows",)),
+        ("a,b\n1,2\n3\n", (), ("line 3",)),
+        ("a,b\n1,2\n3,nan\n4,5\n", (), ("line 3", "'b'")),
+        ("a,b\n1,2\n3,\n", (), ("line 3", "'b'")),
+        ("a,b\n\n\n1,2\n3,inf\n", (), ("line 5", "'b'")),
+        ("a,b\n1,2\n3,4\n", ("--columns", "c"), ("'c'",)),
+        ("a,b\n1,2\n3,4\n5,6\n", ("-k", "5"), ("3 rows", "fewer than 5 components")),
+        ("a,b\n1,2\n3,4\n", ("-k", "1-1000000000000"), ("fewer than 1,000,000,000,000",)),
+        ("a,b\n1,2\n3,4\n", ("-k", "x"), ("-k", "expects numbers")),
+        ("a,b\n1,2\n3,4\n", ("-k", "3-1"), ("-k", "first <= last")),
+        ("a,b\n1,2\n3,4\n", ("-c", "round"), ("unknown covariance structure 'round'",)),
+        ("a,b\n1,2\n3,4\n", ("--seed", "-1"), ("--seed", "-1")),
+        ("a,b\n1,2\n3,4\n", ("--seed", "x"), ("--seed",)),
+        ("a,b\n1,2\n3,4\n", ("--n-init", "0"), ("--n-init",)),
+        ("a,b\n1,2\n3,4\n", ("--delimiter", "|"), ("--delimiter",)),
+        ("a,b\n1,2\n3,4\n", ("--frobnicate",), ("--frobnicate",)),
+        ("a,b\n1,2\n1,2\n", ("--standardize", "-k", "1"), ("'a'", "constant")),
+        ("a,b\n1,2\n3," + "9" * 200_000 + "\n", (), ("line 3",)),
+        ("a;b\nx;y\n", (), ("no numeric columns",)),
+    ],
+)
+def test_bad_input_gives_one_line_and_status_2(tmp_path, contents, extra, fragments) -> None:
     path = tmp_path / "data.csv"
     if contents is not None:
         path.write_text(contents)
     status, _, err = run("fit", str(path), *extra)
-    assert status == 2
-    assert err.startswith("mixture: error:") and message in err
-    assert err.count("\n") == 1, "one line, no traceback"
+    assert_one_line_error(status, err, *fragments)
 
 
-def test_malformed_model_file_and_unwritable_outputs(tmp_path) -> None:
-    broken = tmp_path / "broken.json"
-    broken.write_text("{ not json")
-    status, _, err = run("sample", str(broken))
-    assert status == 2 and "not valid JSON" in err
-    existing = tmp_path / "keep.json"
-    existing.write_text("precious")
-    status, _, err = run("fit", "-k", "1", "--save", str(tmp_path / "no" / "m.json"))
-    assert status == 2 and "does not exist" in err
-    assert existing.read_text() == "precious"
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [(b"\x1f\x8b\x08\x00rest", "gzip"), (b"PK\x03\x04rest", "zip"), (b"a,b\n1,\xff\n", "UTF-8")],
+)
+def test_binary_data_files_are_named(tmp_path, payload, fragment) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(payload)
+    status, _, err = run("fit", str(path))
+    assert_one_line_error(status, err, "data.csv", fragment)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (("sample", "{model}", "-n", "1000000000000"), ("-n", "at most")),
+        (("sample", "{model}", "-n", "1e23"), ("-n", "1e23")),
+        (("sample", "{model}", "-n", "0"), ("-n",)),
+        (("sample", "{broken}"), ("not valid JSON",)),
+        (("sample", "{missing}"), ("does not exist",)),
+        (("predict", "-", "{model}"), ("model must be a file",)),
+    ],
+)
+def test_bad_model_commands_give_one_line(tmp_path, argv, fragments) -> None:
+    model = tmp_path / "m.json"
+    assert run("fit", "-k", "1", "-c", "full", "--save", str(model))[0] == 0
+    (tmp_path / "broken.json").write_text("{ not json")
+    names = {"model": model, "broken": tmp_path / "broken.json", "missing": tmp_path / "no.json"}
+    status, _, err = run(*(part.format(**names) for part in argv))
+    assert_one_line_error(status, err, *fragments)
+
+
+# -- conventions ---------------------------------------------------------------------------------
+def test_version_and_help(capsys) -> None:
+    from mixture import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"mixture {__version__}"
+    parser = build_parser(__version__)
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"mixture {name} {action.dest} has no help text"
+
+
+def test_quiet_silences_notices(tmp_path) -> None:
+    path = tmp_path / "mixed.csv"
+    rng = np.random.default_rng(0)
+    lines = ["name,a,b"] + [
+        f"row{i},{x:.6f},{y:.6f}" for i, (x, y) in enumerate(rng.normal(size=(60, 2)))
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    status, out, err = run("fit", str(path), "-k", "1-2")
+    assert status == 0 and "skipping non-numeric column(s): name" in err
+    assert "skipping" not in out  # results on stdout, messages on stderr
+    status, _, err = run("fit", str(path), "-k", "1-2", "--quiet")
+    assert status == 0 and err == ""
+    status, _, err = run("fit", str(path), "--columns", "name,a")
+    assert_one_line_error(status, err, "'name'", "not numeric")
+
+
+def test_outputs_to_standard_output(tmp_path) -> None:
+    status, out, err = run("fit", "-k", "1-2", "-c", "full", "--save", "-")
+    assert status == 0 and "selected by BIC" in err
+    model = tmp_path / "m.json"
+    model.write_text(out)
+    assert model_files.load(model).feature_names == ("eruptions", "waiting")
+    status, out, _ = run("sample", str(model), "-n", "3", "-o", "-")
+    assert status == 0 and len(out.splitlines()) == 4
+    status, _, err = run("fit", "--save", "-", "--labels", "-")
+    assert_one_line_error(status, err, "standard output")
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mixture", "sample", "{}".format(tmp_path / "m.json"), "-n", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.communicate()  # a missing model: just checks the process runs at all
+    assert run("fit", "-k", "1", "-c", "full", "--save", str(tmp_path / "m.json"))[0] == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mixture", "sample", str(tmp_path / "m.json"), "-n", "2000000"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline().startswith(b"eruptions,waiting")
+    process.stdout.close()  # the reader goes away, as `| head -1` does
+    _, err = process.communicate(timeout=120)
+    assert err == b"", err.decode()
+    assert process.returncode in (-13, 141)  # ended by SIGPIPE, like other Unix tools
 
 
 def test_python_dash_m_runs_the_command_line(tmp_path) -> None:

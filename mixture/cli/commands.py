@@ -1,0 +1,265 @@
+"""The three commands: ``fit`` (select and fit), ``predict`` (label rows), ``sample``.
+
+Each command checks every option and output path before it reads data or fits anything,
+so a bad path or value costs nothing; outputs are then written safely (never over an input,
+atomically, durably) by :mod:`mixture.outputs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from typing import TextIO
+
+import numpy as np
+
+from mixture import io as model_files
+from mixture.cli.arguments import UsageError, parse_structures, plot_format
+from mixture.cli.report import (
+    component_table,
+    describe,
+    plot_bytes,
+    selection_metadata,
+    summary,
+    write_labels,
+    write_samples,
+)
+from mixture.gaussian import structure_named
+from mixture.outputs import check_outputs, output_stream, write_output
+from mixture.preprocessing import Standardization
+from mixture.saved_model import SavedModel
+from mixture.selection import Candidate, select_model
+from mixture.tables import Table, read_table
+
+__all__ = ["run_fit", "run_predict", "run_sample"]
+
+STDIO = "-"
+
+
+class Streams:
+    """Where a command writes: results, messages, and where ``-`` reads from."""
+
+    def __init__(self, out: TextIO, err: TextIO, stdin: TextIO | None, quiet: bool) -> None:
+        self.out, self.err, self.stdin, self.quiet = out, err, stdin, quiet
+
+    def notice(self, text: str) -> None:
+        """A message for the user on stderr, unless ``--quiet``."""
+        if not self.quiet:
+            print(f"mixture: {text}", file=self.err)
+
+
+class Progress:
+    """One line on stderr, shown only on a terminal once fitting has taken over a second."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled and getattr(stream, "isatty", lambda: False)()
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, candidate: Candidate) -> None:
+        if not self.enabled or (time.perf_counter() - self.started < 1.0 and not self.shown):
+            return
+        self.shown = True
+        end = "\n" if done == total else ""
+        print(
+            f"\rfitted {done}/{total}: {candidate.model}, K={candidate.n_components}   ",
+            end=end,
+            file=self.stream,
+            flush=True,
+        )
+
+
+@contextlib.contextmanager
+def _text_output(path: str, label: str, streams: Streams) -> Iterator[TextIO]:
+    """Standard output for ``-``, else a safe temporary file that replaces ``path`` on success."""
+    if path == STDIO:
+        yield streams.out
+        streams.out.flush()
+        return
+    with output_stream(path, label=label) as stream:
+        yield stream
+
+
+def _columns(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    if any(not name for name in names):
+        raise UsageError(f"--columns has an empty name: {text!r}")
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise UsageError(f"--columns names {', '.join(map(repr, duplicated))} twice")
+    return names
+
+
+def _read(path: str, columns: list[str] | None, args: argparse.Namespace, streams: Streams):
+    table = read_table(
+        path,
+        columns,
+        delimiter=args.delimiter,
+        drop_incomplete=args.drop_incomplete,
+        stdin=streams.stdin,
+    )
+    if table.skipped:
+        streams.notice(f"skipping non-numeric column(s): {', '.join(table.skipped)}")
+    if table.dropped_rows:
+        streams.notice(
+            f"dropped {table.dropped_rows:,} incomplete row(s) of {table.source or path}; "
+            f"{table.X.shape[0]:,} remain"
+        )
+    return table
+
+
+def _faithful(columns: list[str] | None) -> Table:
+    from mixture.datasets import load_faithful
+
+    X, names = load_faithful()
+    if columns:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise UsageError(
+                f"the bundled Old Faithful data has no column {missing[0]!r} "
+                f"(columns: {', '.join(names)})"
+            )
+        X = X[:, [names.index(c) for c in columns]]
+        names = columns
+    return Table(X, list(names), source="Old Faithful (bundled)")
+
+
+# -- fit ------------------------------------------------------------------------------------
+def _check_fit_outputs(args: argparse.Namespace) -> None:
+    outputs = {"--plot": args.plot, "--labels": args.labels, "--save": args.save}
+    to_stdout = [option for option, path in outputs.items() if path == STDIO]
+    if args.plot is not None:
+        plot_format(args.plot)
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} cannot both write to standard output")
+    if to_stdout and args.json:
+        raise UsageError(f"--json and {to_stdout[0]} - cannot both write to standard output")
+    check_outputs(outputs, {"data file": args.data})
+
+
+def run_fit(args: argparse.Namespace, streams: Streams) -> int:
+    """``mixture fit``: select a Gaussian mixture for a data file and report it."""
+    structures = [structure_named(name) for name in parse_structures(args.covariance)]
+    _check_fit_outputs(args)
+    columns = _columns(args.columns)
+    if args.data is None:
+        table = _faithful(columns)
+    else:
+        table = _read(args.data, columns, args, streams)
+    source = table.source or args.data
+    counts = args.components.expand(table.X.shape[0], source)
+    standardization = Standardization.fit(table.X, table.names) if args.standardize else None
+    X = table.X if standardization is None else standardization.transform(table.X)
+    selection = select_model(
+        X,
+        n_components=counts,
+        structures=structures,
+        criterion=args.criterion,
+        n_init=args.n_init,
+        random_state=args.seed,
+        progress=Progress(streams.err, enabled=not args.quiet),
+    )
+    settings = {
+        "components": counts,
+        "covariance": [s.name for s in structures],
+        "n_init": args.n_init,
+        "seed": args.seed,
+        "standardize": args.standardize,
+    }
+    model = SavedModel(
+        selection.best.result,
+        tuple(table.names),
+        standardization,
+        selection_metadata(
+            selection,
+            source=source,
+            n_rows=int(table.X.shape[0]),
+            dropped_rows=table.dropped_rows,
+            settings=settings,
+        ),
+    )
+    if args.save == STDIO:
+        streams.out.write(json.dumps(model_files.model_to_dict(model), indent=1) + "\n")
+    elif args.save:
+        model_files.save(model, args.save)
+    if args.labels:
+        with _text_output(args.labels, "--labels", streams) as stream:
+            write_labels(stream, model, table.X)
+    if args.plot:
+        image = plot_bytes(selection, X, _axis_names(table.names, standardization), _format(args))
+        write_output(args.plot, image, label="--plot")
+    if args.json:
+        print(json.dumps(summary(model), indent=1, allow_nan=False), file=streams.out)
+        return 0
+    report = streams.err if STDIO in (args.save, args.labels) else streams.out
+    if report is streams.err and args.quiet:
+        return 0
+    _print_report(report, args, table, selection, model)
+    return 0
+
+
+def _format(args: argparse.Namespace) -> str:
+    return plot_format(args.plot)
+
+
+def _axis_names(names: list[str], standardization: Standardization | None) -> list[str]:
+    if standardization is None:
+        return names
+    return [f"{name} (standardized)" for name in names]
+
+
+def _print_report(report: TextIO, args, table: Table, selection, model: SavedModel) -> None:
+    source = table.source or args.data
+    dropped = f" ({table.dropped_rows:,} incomplete dropped)" if table.dropped_rows else ""
+    scaled = "; fitted standardized" if model.standardization is not None else ""
+    print(
+        f"{source}: {table.X.shape[0]:,} rows{dropped}, columns {', '.join(table.names)}{scaled}\n",
+        file=report,
+    )
+    print(selection.to_markdown(), file=report)
+    criterion = selection.criterion
+    print(f"\nselected by {criterion.upper()}: {describe(selection.best, criterion)}", file=report)
+    for line in component_table(model):
+        print(line, file=report)
+    for name, path in (("model", args.save), ("labels", args.labels), ("plot", args.plot)):
+        if path and path != STDIO:
+            print(f"{name} written to {path}", file=report)
+
+
+# -- predict --------------------------------------------------------------------------------
+def run_predict(args: argparse.Namespace, streams: Streams) -> int:
+    """``mixture predict``: label the rows of a data file with a saved model."""
+    if args.model == STDIO:
+        raise UsageError("the model must be a file (only DATA can be - for standard input)")
+    check_outputs({"-o": args.output}, {"model file": args.model, "data file": args.data})
+    model = model_files.load(args.model)
+    columns = _columns(args.columns)
+    if columns is not None and len(columns) != model.n_features:
+        raise UsageError(
+            f"--columns names {len(columns)} column(s); the model was fitted on {model.n_features}"
+        )
+    if columns is None and model.feature_names is not None:
+        columns = list(model.feature_names)
+    table = _read(args.data, columns, args, streams)
+    if columns is None:  # a model without names: the numeric columns, in order
+        model.column_order(table.names, source=table.source or args.data)
+    with _text_output(args.output, "-o", streams) as stream:
+        write_labels(stream, model, table.X)
+    return 0
+
+
+# -- sample ---------------------------------------------------------------------------------
+def run_sample(args: argparse.Namespace, streams: Streams) -> int:
+    """``mixture sample``: draw rows from a saved model, in the data's units and columns."""
+    check_outputs({"-o": args.output}, {"model file": args.model})
+    model = model_files.load(args.model)
+    rng = np.random.default_rng(args.seed)
+    with _text_output(args.output, "-o", streams) as stream:
+        write_samples(stream, model, args.n_samples, rng)
+    return 0

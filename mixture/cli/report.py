@@ -1,0 +1,203 @@
+"""What the command line writes: the selection report, JSON summary, labels, samples, plots.
+
+Tables of rows (labels, samples) are written block by block, so their memory does not grow
+with the number of rows. Numbers about the model are given in the data's own units, also
+when the fit standardised its columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from mixture.saved_model import SavedModel
+from mixture.selection import Candidate, ModelSelection
+
+__all__ = [
+    "component_table",
+    "label_column_name",
+    "plot_bytes",
+    "selection_metadata",
+    "summary",
+    "write_labels",
+    "write_samples",
+]
+
+BLOCK_ROWS = 65_536
+"""Rows formatted per block when writing labels and samples."""
+
+
+def _csv_line(fields: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
+def write_labels(stream: TextIO, model: SavedModel, X: np.ndarray) -> None:
+    """Write ``label,p0,p1,...`` for every row of ``X`` (in the data's units).
+
+    Parameters
+    ----------
+    stream : text stream
+    model : SavedModel
+    X : ndarray of shape (n_samples, n_features)
+    """
+    n_components = model.n_components
+    stream.write(_csv_line(["label", *[f"p{k}" for k in range(n_components)]]))
+    formats = ["%d"] + ["%.6g"] * n_components
+    for start in range(0, X.shape[0], BLOCK_ROWS):
+        proba = model.predict_proba(X[start : start + BLOCK_ROWS])
+        block = np.column_stack([proba.argmax(axis=1), proba])
+        np.savetxt(stream, block, fmt=formats, delimiter=",")
+
+
+def label_column_name(names: Sequence[str]) -> str:
+    """``"label"``, or a variant that is not among the data's column ``names``."""
+    for candidate in ("label", "component", "mixture_label"):
+        if candidate not in names:
+            return candidate
+    return "label_" + "_".join(names)
+
+
+def write_samples(
+    stream: TextIO, model: SavedModel, n_samples: int, rng: np.random.Generator
+) -> None:
+    """Draw ``n_samples`` rows block by block and write them with the model's column names.
+
+    Parameters
+    ----------
+    stream : text stream
+    model : SavedModel
+    n_samples : int
+    rng : numpy.random.Generator
+        Drawn from in order, so a seed gives the same rows on every run.
+    """
+    names = list(model.feature_names or [f"x{j}" for j in range(model.n_features)])
+    stream.write(_csv_line([*names, label_column_name(names)]))
+    formats = ["%.10g"] * model.n_features + ["%d"]
+    for start in range(0, n_samples, BLOCK_ROWS):
+        rows, labels = model.sample(min(BLOCK_ROWS, n_samples - start), rng)
+        np.savetxt(stream, np.column_stack([rows, labels]), fmt=formats, delimiter=",")
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def selection_metadata(
+    selection: ModelSelection, *, source: str, n_rows: int, dropped_rows: int, settings: dict
+) -> dict[str, Any]:
+    """Plain-JSON record of a selection, stored in model files and JSON summaries."""
+    best = selection.best
+    return {
+        "criterion": selection.criterion,
+        "value": _finite_or_none(best.score(selection.criterion)),
+        "covariance_type": best.model,
+        "n_components": best.n_components,
+        "source": source,
+        "n_rows": n_rows,
+        "dropped_rows": dropped_rows,
+        "settings": settings,
+        "candidates": [
+            {key: _finite_or_none(value) for key, value in row.items()} for row in selection.rows()
+        ],
+    }
+
+
+def _gaussian_parameters(model: SavedModel) -> tuple[np.ndarray, np.ndarray]:
+    """Means (K, D) and full covariance matrices (K, D, D) in the data's units."""
+    means = np.array([np.asarray(c.mean, dtype=np.float64) for c in model.components])
+    covariances = np.array([np.asarray(c.covariance_matrix) for c in model.components])
+    if model.standardization is not None:
+        scale, center = model.standardization.scale, model.standardization.center
+        means = means * scale + center
+        covariances = covariances * np.outer(scale, scale)
+    return means, covariances
+
+
+def summary(model: SavedModel) -> dict[str, Any]:
+    """The JSON summary of a selected model: selection, columns, parameters, table."""
+    means, covariances = _gaussian_parameters(model)
+    standardization = model.standardization
+    return {
+        "selected": {
+            key: model.selection[key]
+            for key in ("covariance_type", "n_components", "criterion", "value")
+        },
+        "columns": list(model.feature_names or []),
+        "standardized": standardization is not None,
+        "standardization": None
+        if standardization is None
+        else {"center": standardization.center.tolist(), "scale": standardization.scale.tolist()},
+        "n_rows": model.selection["n_rows"],
+        "dropped_rows": model.selection["dropped_rows"],
+        "weights": model.weights.tolist(),
+        "means": means.tolist(),
+        "covariances": covariances.tolist(),
+        "table": model.selection["candidates"],
+    }
+
+
+def describe(candidate: Candidate, criterion: str) -> str:
+    """One line naming a candidate and its criterion value."""
+    return (
+        f"{candidate.model} covariance, {candidate.n_components} component(s) "
+        f"({criterion.upper()} {candidate.score(criterion):.3f})"
+    )
+
+
+def component_table(model: SavedModel) -> list[str]:
+    """One line per component: weight and mean in the data's units."""
+    means, _ = _gaussian_parameters(model)
+    lines = []
+    for k, (weight, mean) in enumerate(zip(model.weights, means, strict=True)):
+        shown = "[" + ", ".join(f"{v:.4g}" for v in mean) + "]"
+        lines.append(f"  component {k}: weight {weight:.4f}, mean {shown}")
+    return lines
+
+
+def plot_bytes(
+    selection: ModelSelection, X: np.ndarray, names: list[str], image_format: str
+) -> bytes:
+    """The selected model drawn over ``X`` (and the criterion curves for two columns).
+
+    Parameters
+    ----------
+    selection : ModelSelection
+    X : ndarray of shape (n_samples, n_features)
+        The data in the units the mixture was fitted in.
+    names : list of str
+        Axis labels.
+    image_format : str
+        ``"png"``, ``"svg"`` or ``"pdf"``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mixture import plotting
+
+    best = selection.best_model
+    if X.shape[1] == 2:
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+        plotting.scatter(X, best, names=names, ax=left)
+        left.set_title(f"{selection.best.model}, {best.n_components} components")
+        plotting.criterion_curves(selection, ax=right)
+    else:
+        plotting.pairwise(X, best, names=names)
+        figure = plt.gcf()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format=image_format, dpi=110)
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
