@@ -1,12 +1,16 @@
 """Peak memory of reading a large CSV with ``mixture.tables.read_table``.
 
-Run: python benchmarks/csv_memory.py [--mb 200] [--columns 10] [--stdin]
+Run: python benchmarks/csv_memory.py [--mb 200] [--columns 10] [--stdin] [--fit]
 
 Writes a CSV of about ``--mb`` megabytes (random floats written with repr) into a temporary
 folder, reads it in a fresh Python process (from the path, or piped to standard input with
 ``--stdin``), and prints that process's peak resident set size (``getrusage``), its resident
 size just before reading, the time taken and the size of the array read. The temporary
 folder is removed afterwards. Goal: a 200 MB CSV reads within 500 MB of peak RSS.
+
+With ``--fit`` it also runs the command line on the file, ``mixture fit FILE -k 2 -c full
+--save ... --labels ...`` (read, fit, model file and per-row labels), in a child process, and
+prints that process's peak RSS.
 """
 
 from __future__ import annotations
@@ -75,11 +79,27 @@ def measure(path: Path, use_stdin: bool) -> dict:
     return json.loads(completed.stdout)
 
 
+def measure_fit(path: Path, folder: Path) -> dict:
+    """Run ``mixture fit`` on ``path`` in a child process; its peak RSS and time."""
+    import resource
+
+    command = [
+        sys.executable, "-m", "mixture", "fit", str(path), "-k", "2", "-c", "full", "--quiet",
+        "--save", str(folder / "model.json"), "--labels", str(folder / "labels.csv"),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far
+    return {"peak_kib": peak, "seconds": seconds}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=200.0, help="CSV size in MB")
     parser.add_argument("--columns", type=int, default=10)
     parser.add_argument("--stdin", action="store_true", help="pipe the file to standard input")
+    parser.add_argument("--fit", action="store_true", help="also measure `mixture fit` on it")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="csv_memory_") as folder:
         path = Path(folder) / "large.csv"
@@ -91,11 +111,15 @@ def main(argv: list[str] | None = None) -> None:
             f"in {time.perf_counter() - started:.1f} s"
         )
         report = measure(path, args.stdin)
+        fit = measure_fit(path, Path(folder)) if args.fit else None
     print(f"read from {'standard input' if args.stdin else 'the path'}:")
     print(f"  array {report['shape'][0]} x {report['shape'][1]}: {report['nbytes'] / MB:.1f} MB")
     print(f"  RSS before reading: {report['before_kib'] / 1024:.1f} MB")
     print(f"  peak RSS: {report['peak_kib'] / 1024:.1f} MB (goal: under 500 MB)")
     print(f"  time: {report['seconds']:.1f} s")
+    if fit is not None:
+        print("mixture fit FILE -k 2 -c full --save --labels:")
+        print(f"  peak RSS: {fit['peak_kib'] / 1024:.1f} MB; time {fit['seconds']:.1f} s")
 
 
 if __name__ == "__main__":
