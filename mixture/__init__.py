@@ -35,7 +35,9 @@ from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
+    DegenerateRunWarning,
     EmptyComponentWarning,
+    FewDistinctRowsWarning,
     NotFittedError,
 )
 from mixture.family import ComponentFamily, ComponentList, StatisticsList
@@ -75,9 +77,11 @@ __all__ = [
     "ConvergenceWarning",
     "CovarianceStructure",
     "DegenerateComponentError",
+    "DegenerateRunWarning",
     "DiagonalCovariance",
     "EmptyComponentWarning",
     "Exponential",
+    "FewDistinctRowsWarning",
     "FullCovariance",
     "Gaussian",
     "GaussianFamily",

@@ -28,12 +28,11 @@ from mixture.callbacks import Callback, IterationState
 from mixture.engine import MixtureEM, MixtureResult
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian import (
-    CovarianceStructure,
-    DiagonalCovariance,
+    STRUCTURE_NAMES,
     FullCovariance,
     GaussianFamily,
-    SphericalCovariance,
     TiedCovariance,
+    structure_named,
 )
 from mixture.initializers import (
     Initializer,
@@ -57,27 +56,12 @@ _NOT_FITTED = (
     "using this estimator."
 )
 
-_STRUCTURES: dict[str, type[CovarianceStructure]] = {
-    "full": FullCovariance,
-    "tied": TiedCovariance,
-    "diag": DiagonalCovariance,
-    "spherical": SphericalCovariance,
-}
 _INITIALIZERS: dict[str, type[Initializer]] = {
     "kmeans": KMeans,
     "k-means++": KMeansPlusPlus,
     "random": RandomResponsibilities,
     "random_from_data": RandomRows,
 }
-
-
-def structure_of(covariance_type: str) -> CovarianceStructure:
-    """The covariance structure object for scikit-learn's ``covariance_type`` string."""
-    if covariance_type not in _STRUCTURES:
-        raise ValueError(
-            f"covariance_type must be one of {sorted(_STRUCTURES)}; got {covariance_type!r}"
-        )
-    return _STRUCTURES[covariance_type]()
 
 
 class _WithGivenParameters(Initializer):
@@ -252,7 +236,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions(set(_STRUCTURES))],
+        "covariance_type": [StrOptions(set(STRUCTURE_NAMES))],
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
         "precisions_init": ["array-like", None],
@@ -350,7 +334,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return result.predict(data)
 
     def _engine(self, data: np.ndarray) -> MixtureEM:
-        structure = structure_of(self.covariance_type)
+        structure = structure_named(self.covariance_type)
         reg_covar = check_nonnegative_float(self.reg_covar, name="reg_covar")
         family = GaussianFamily(self.n_components, structure, reg_covar=reg_covar)
         callbacks = list(self.callbacks or ())
