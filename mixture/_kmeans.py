@@ -124,16 +124,19 @@ def lloyd(
     ``tol * mean feature variance`` or below (scikit-learn's criterion), or after
     ``max_iter`` iterations.
     """
-    threshold = tol * mean_feature_variance(X)
-    centres = np.asarray(centres, dtype=np.float64)
-    labels, inertia = assign(X, centres, sample_weight)
-    for _ in range(max_iter):
-        updated = _cluster_means(X, labels, sample_weight, centres)
-        shift = float(((updated - centres) ** 2).sum())
-        centres = updated
-        new_labels, inertia = assign(X, centres, sample_weight)
-        unchanged = np.array_equal(new_labels, labels)
-        labels = new_labels
-        if unchanged or shift <= threshold:
-            break
+    # Values too large to square overflow to inf here: k-means still ends (the labels stop
+    # changing), and the Gaussian M-step then reports the overflow in one clear error.
+    with np.errstate(over="ignore", invalid="ignore"):
+        threshold = tol * mean_feature_variance(X)
+        centres = np.asarray(centres, dtype=np.float64)
+        labels, inertia = assign(X, centres, sample_weight)
+        for _ in range(max_iter):
+            updated = _cluster_means(X, labels, sample_weight, centres)
+            shift = float(((updated - centres) ** 2).sum())
+            centres = updated
+            new_labels, inertia = assign(X, centres, sample_weight)
+            unchanged = np.array_equal(new_labels, labels)
+            labels = new_labels
+            if unchanged or shift <= threshold:
+                break
     return Partition(centres, labels, inertia)

@@ -58,8 +58,14 @@ class Standardization:
             If a column is constant (it cannot be scaled).
         """
         data = check_data(X)
-        center = data.mean(axis=0, dtype=np.float64)
-        scale = data.std(axis=0, dtype=np.float64)
+        # Columns are divided by a power of two near their largest magnitude first (exact),
+        # so values too large to square, up to the float64 maximum, still give their mean
+        # and spread.
+        _, exponent = np.frexp(np.abs(data).max(axis=0).astype(np.float64))
+        magnitude = np.ldexp(1.0, exponent)
+        scaled = data / magnitude
+        center = scaled.mean(axis=0, dtype=np.float64) * magnitude
+        scale = scaled.std(axis=0, dtype=np.float64) * magnitude
         # A spread at the float resolution of the values is a constant column in disguise.
         resolution = 4 * np.finfo(np.float64).eps * np.abs(center)
         flat = ~(scale > resolution)

@@ -428,3 +428,27 @@ def test_python_dash_m_runs_the_command_line(tmp_path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["selected"]["n_components"] == 2
+
+
+def test_values_too_large_to_square_name_the_column_or_are_standardized(tmp_path) -> None:
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(100, 2)) * np.array([1e200, 1.0])
+    data = write_csv(tmp_path / "huge.csv", ["huge", "small"], X)
+    status, _, err = run("fit", str(data), "-k", "1-3")
+    assert_one_line_error(status, err, "'huge'", "--standardize")  # no warnings around it
+    status, out, err = run("fit", str(data), "-k", "1-2", "-c", "full", "--standardize", "--json")
+    assert status == 0, err
+    summary = json.loads(out)
+    # After an M-step the weighted means of the components are the data's mean.
+    overall = np.asarray(summary["weights"]) @ np.asarray(summary["means"])
+    units = np.array([1e200, 1.0])  # the spread of the data, computed without overflow
+    spread = (X / units).std(axis=0) * units
+    assert (np.abs(overall - X.mean(axis=0)) <= 1e-6 * spread).all()
+    assert "warning" not in err
+
+
+def test_warnings_after_success_are_single_lines() -> None:
+    status, _, err = run("fit", "-k", "9", "-c", "full", "--n-init", "1", "--seed", "3")
+    assert status == 0
+    assert all(line.startswith("mixture: ") for line in err.splitlines())
+    assert len(err.splitlines()) == len(set(err.splitlines()))  # each distinct one once

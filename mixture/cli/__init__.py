@@ -6,8 +6,9 @@ structures, prints the table and the chosen model, and can write a plot, per-row
 model file and a JSON summary. ``predict`` and ``sample`` use a saved model in the units and
 columns of the data it was fitted on.
 
-Bad input ends with one line on stderr, ``mixture: error: ...``, and exit status 2; warnings
-are single ``mixture: warning: ...`` lines (none with ``--quiet``). A closed output pipe
+Bad input ends with one line on stderr, ``mixture: error: ...``, and exit status 2 (warnings
+raised on the way are not shown: they were symptoms of the error). After success, each
+distinct warning is one ``mixture: warning: ...`` line (none with ``--quiet``). A closed output pipe
 (``mixture fit | head -1``) ends the program quietly, as it does other Unix tools.
 """
 
@@ -72,15 +73,12 @@ def main(
     except SystemExit as exc:  # --help and --version print, then end
         return exc.code if isinstance(exc.code, int) else 0
     streams = Streams(out, err, stdin, args.quiet)
-    with warnings.catch_warnings():
-        if args.quiet:
-            warnings.simplefilter("ignore")
-        else:
-            warnings.showwarning = lambda message, *_args, **_kwargs: print(
-                f"mixture: warning: {_one_line(Exception(message))}", file=err
-            )
+    # Warnings are held until the command ends: after an error they were its symptoms, and
+    # only the error is shown; after success each distinct one is shown once, on one line.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore" if args.quiet else "always")
         try:
-            return _COMMANDS[args.command](args, streams)
+            status = _COMMANDS[args.command](args, streams)
         except BrokenPipeError:
             raise
         except MemoryError:
@@ -89,6 +87,9 @@ def main(
         except (ValueError, OSError) as exc:  # every input error of the library is one
             print(f"mixture: error: {_one_line(exc)}", file=err)
             return 2
+    for message in dict.fromkeys(_one_line(Exception(w.message)) for w in caught):
+        print(f"mixture: warning: {message}", file=err)
+    return status
 
 
 def main_entry() -> None:

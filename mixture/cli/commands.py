@@ -156,6 +156,7 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
     counts = args.components.expand(table.X.shape[0], source)
     standardization = Standardization.fit(table.X, table.names) if args.standardize else None
     X = table.X if standardization is None else standardization.transform(table.X)
+    _refuse_unsquarable(X, table.names, standardized=standardization is not None)
     selection = select_model(
         X,
         n_components=counts,
@@ -202,6 +203,19 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         return 0
     _print_report(report, args, table, selection, model)
     return 0
+
+
+def _refuse_unsquarable(X: np.ndarray, names: list[str], standardized: bool) -> None:
+    """Refuse columns whose sums of squares would overflow float64 (Gaussian fits need them)."""
+    limit = np.sqrt(np.finfo(np.float64).max / X.size)
+    largest = np.abs(X).max(axis=0)
+    if (largest > limit).any():
+        j = int(np.argmax(largest > limit))
+        hint = "rescale it" if standardized else "rescale it or use --standardize"
+        raise UsageError(
+            f"column {names[j]!r} holds values up to {largest[j]:.3g}, too large to square in "
+            f"floating point for a Gaussian fit; {hint}"
+        )
 
 
 def _format(args: argparse.Namespace) -> str:

@@ -111,20 +111,27 @@ def selection_metadata(
     }
 
 
-def _gaussian_parameters(model: SavedModel) -> tuple[np.ndarray, np.ndarray]:
-    """Means (K, D) and full covariance matrices (K, D, D) in the data's units."""
+def _means(model: SavedModel) -> np.ndarray:
+    """Component means in the data's units, shape (n_components, n_features)."""
     means = np.array([np.asarray(c.mean, dtype=np.float64) for c in model.components])
+    if model.standardization is not None:
+        means = model.standardization.inverse_transform(means)
+    return means
+
+
+def _covariances(model: SavedModel) -> list:
+    """Full covariance matrices in the data's units, (K, D, D) as lists; an entry too large
+    for float64 (possible after standardising huge values) is ``None``."""
     covariances = np.array([np.asarray(c.covariance_matrix) for c in model.components])
     if model.standardization is not None:
-        scale, center = model.standardization.scale, model.standardization.center
-        means = means * scale + center
-        covariances = covariances * np.outer(scale, scale)
-    return means, covariances
+        scale = model.standardization.scale
+        with np.errstate(over="ignore"):
+            covariances = covariances * np.outer(scale, scale)
+    return np.where(np.isfinite(covariances), covariances, None).tolist()
 
 
 def summary(model: SavedModel) -> dict[str, Any]:
     """The JSON summary of a selected model: selection, columns, parameters, table."""
-    means, covariances = _gaussian_parameters(model)
     standardization = model.standardization
     return {
         "selected": {
@@ -139,8 +146,8 @@ def summary(model: SavedModel) -> dict[str, Any]:
         "n_rows": model.selection["n_rows"],
         "dropped_rows": model.selection["dropped_rows"],
         "weights": model.weights.tolist(),
-        "means": means.tolist(),
-        "covariances": covariances.tolist(),
+        "means": _means(model).tolist(),
+        "covariances": _covariances(model),
         "table": model.selection["candidates"],
     }
 
@@ -155,9 +162,8 @@ def describe(candidate: Candidate, criterion: str) -> str:
 
 def component_table(model: SavedModel) -> list[str]:
     """One line per component: weight and mean in the data's units."""
-    means, _ = _gaussian_parameters(model)
     lines = []
-    for k, (weight, mean) in enumerate(zip(model.weights, means, strict=True)):
+    for k, (weight, mean) in enumerate(zip(model.weights, _means(model), strict=True)):
         shown = "[" + ", ".join(f"{v:.4g}" for v in mean) + "]"
         lines.append(f"  component {k}: weight {weight:.4f}, mean {shown}")
     return lines
