@@ -35,6 +35,7 @@ from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
+    DegenerateFitWarning,
     DegenerateRunWarning,
     EmptyComponentWarning,
     FewDistinctRowsWarning,
@@ -77,6 +78,7 @@ __all__ = [
     "ConvergenceWarning",
     "CovarianceStructure",
     "DegenerateComponentError",
+    "DegenerateFitWarning",
     "DegenerateRunWarning",
     "DiagonalCovariance",
     "EmptyComponentWarning",

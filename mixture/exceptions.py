@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 __all__ = [
     "ConvergenceWarning",
     "DegenerateComponentError",
+    "DegenerateFitWarning",
     "DegenerateRunWarning",
     "EmptyComponentWarning",
     "FewDistinctRowsWarning",
@@ -52,6 +53,15 @@ class DegenerateRunWarning(UserWarning):
 
     The best of the other runs is kept. Only when every run fails is a
     :class:`DegenerateComponentError` raised.
+    """
+
+
+class DegenerateFitWarning(UserWarning):
+    """A fit ended with a degenerate component (see :mod:`mixture.degeneracy`).
+
+    The likelihood of such a fit is not a maximum of the model's likelihood but an artefact
+    of the regulariser: its log-likelihood and criteria are not comparable with proper fits.
+    Model selection excludes these fits; a single fit warns with this class.
     """
 
 

@@ -12,6 +12,8 @@ better): the same models win, and its numbers are ours negated.
 
 from __future__ import annotations
 
+import warnings
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
+from mixture.degeneracy import column_resolution, find_degeneracies
 from mixture.engine import MixtureEM, MixtureResult
+from mixture.exceptions import DegenerateFitWarning
 from mixture.family import ComponentFamily
 from mixture.gaussian import (
     CovarianceStructure,
@@ -31,7 +35,7 @@ from mixture.gaussian import (
 )
 from mixture.initializers import Initializer
 
-__all__ = ["Candidate", "ModelSelection", "select_model"]
+__all__ = ["Candidate", "ModelSelection", "candidate_seed", "select_model"]
 
 CRITERIA = ("bic", "aic", "icl")
 
@@ -52,6 +56,9 @@ class Candidate:
         Information criteria (lower is better).
     converged : bool
     n_iter : int
+    degenerate : str or None
+        Why the fit is degenerate (a collapsed component: see :mod:`mixture.degeneracy`), or
+        None. Degenerate candidates are listed but never selected.
     result : MixtureResult
         The fitted mixture.
     """
@@ -65,7 +72,8 @@ class Candidate:
     icl: float
     converged: bool
     n_iter: int
-    result: MixtureResult = field(repr=False, compare=False)
+    degenerate: str | None = None
+    result: MixtureResult = field(default=None, repr=False, compare=False)
 
     def score(self, criterion: str) -> float:
         """The value of ``criterion`` ('bic', 'aic' or 'icl')."""
@@ -89,8 +97,25 @@ class ModelSelection:
 
     @property
     def best(self) -> Candidate:
-        """The candidate with the lowest criterion (the first of ties)."""
-        return min(self.candidates, key=lambda c: c.score(self.criterion))
+        """The non-degenerate candidate with the lowest criterion (the first of ties).
+
+        Raises
+        ------
+        ValueError
+            If every candidate is degenerate.
+        """
+        proper = [c for c in self.candidates if c.degenerate is None]
+        if not proper:
+            raise ValueError(
+                "every candidate fit is degenerate (a component collapsed onto too few rows "
+                "or values); try fewer components, a larger reg_covar, or more restarts"
+            )
+        return min(proper, key=lambda c: c.score(self.criterion))
+
+    @property
+    def degenerate(self) -> tuple[Candidate, ...]:
+        """The candidates excluded from selection because their fits are degenerate."""
+        return tuple(c for c in self.candidates if c.degenerate is not None)
 
     @property
     def best_model(self) -> MixtureResult:
@@ -110,32 +135,42 @@ class ModelSelection:
                 "icl": c.icl,
                 "converged": c.converged,
                 "n_iter": c.n_iter,
+                "degenerate": c.degenerate,
             }
             for c in self.candidates
         ]
 
     def to_markdown(self) -> str:
-        """A markdown table of every candidate; the best is marked with ``*``."""
+        """A markdown table of every candidate; the best is marked with ``*``.
+
+        Degenerate candidates show their criteria in parentheses and the reason in the last
+        column (mclust shows NA for them).
+        """
         best = self.best
         lines = [
             "| model | K | log-likelihood | parameters | BIC | AIC | ICL | converged "
-            "| iterations |",
-            "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+            "| iterations | degenerate |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
         ]
         for c in self.candidates:
             mark = " *" if c is best else ""
+            shown = "({:.3f})" if c.degenerate else "{:.3f}"
+            scores = " | ".join(shown.format(v) for v in (c.bic, c.aic, c.icl))
             lines.append(
                 f"| {c.model}{mark} | {c.n_components} | {c.log_likelihood:.3f} | "
-                f"{c.n_parameters} | {c.bic:.3f} | {c.aic:.3f} | {c.icl:.3f} | "
-                f"{'yes' if c.converged else 'no'} | {c.n_iter} |"
+                f"{c.n_parameters} | {scores} | {'yes' if c.converged else 'no'} | "
+                f"{c.n_iter} | {c.degenerate or ''} |"
             )
         return "\n".join(lines)
 
     def __str__(self) -> str:
         best = self.best
+        excluded = len(self.degenerate)
+        note = f"; {excluded} degenerate candidate(s) excluded" if excluded else ""
         return (
             f"best by {self.criterion.upper()}: {best.model}, {best.n_components} components "
-            f"({self.criterion.upper()} {best.score(self.criterion):.3f})\n{self.to_markdown()}"
+            f"({self.criterion.upper()} {best.score(self.criterion):.3f}){note}\n"
+            f"{self.to_markdown()}"
         )
 
 
@@ -191,10 +226,14 @@ def _fit_candidate(
     sample_weight: np.ndarray | None,
     engine_options: dict[str, Any],
     seed: int,
+    resolution: np.ndarray,
 ) -> Candidate:
     engine = MixtureEM(family, random_state=seed, **engine_options)
-    result = engine.fit(X, sample_weight)
+    with warnings.catch_warnings():  # the table reports degeneracy instead
+        warnings.simplefilter("ignore", DegenerateFitWarning)
+        result = engine.fit(X, sample_weight)
     n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+    found = find_degeneracies(result, n_rows, resolution)
     return Candidate(
         model=label,
         n_components=family.n_components,
@@ -205,8 +244,30 @@ def _fit_candidate(
         icl=result.icl(X, sample_weight),
         converged=result.converged,
         n_iter=result.n_iter,
+        degenerate=str(found[0]) if found else None,
         result=result,
     )
+
+
+def candidate_seed(base: int, label: str, n_components: int) -> int:
+    """The seed of one candidate: a function of the base seed, its model and its K only.
+
+    So a candidate's fit is the same whatever else is in the grid, in whatever order, and
+    whatever ``n_jobs`` is.
+    """
+    key = zlib.crc32(label.encode("utf-8"))
+    sequence = np.random.SeedSequence([base, key, n_components])
+    return int(sequence.generate_state(1, dtype=np.uint64)[0])
+
+
+def _base_seed(random_state: Any) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0; got {random_state}")
+        return int(random_state)
+    return int(check_random_state(random_state).integers(2**63))
 
 
 def select_model(
@@ -253,8 +314,9 @@ def select_model(
     sample_weight : array-like of shape (n_samples,), optional
         Row weights; criteria then use the summed weight as ``n``.
     random_state : None, int or numpy.random.Generator
-        Each candidate gets its own seed drawn from it in grid order, so results do not
-        depend on ``n_jobs``.
+        Each candidate's seed is derived from it, the candidate's model label and its number
+        of components only (:func:`candidate_seed`): a candidate's fit does not depend on
+        the rest of the grid, its order, or ``n_jobs``. A Generator gives one base seed.
     n_jobs : int, optional
         Candidates fitted in parallel with joblib (``-1``: all cores).
     progress : callable, optional
@@ -284,8 +346,9 @@ def select_model(
     if not models:
         raise ValueError("no models to try")
     grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
-    rng = check_random_state(random_state)
-    seeds = [int(seed) for seed in rng.integers(2**32, size=len(grid))]
+    base = _base_seed(random_state)
+    seeds = [candidate_seed(base, label, family.n_components) for label, family in grid]
+    resolution = column_resolution(data)
     engine_options = {
         "initializer": initializer,
         "tol": tol,
@@ -293,7 +356,7 @@ def select_model(
         "n_init": n_init,
     }
     jobs = [
-        (label, family, data, weights, engine_options, seed)
+        (label, family, data, weights, engine_options, seed, resolution)
         for (label, family), seed in zip(grid, seeds, strict=True)
     ]
     if n_jobs is None or n_jobs == 1:
