@@ -52,6 +52,7 @@ from mixture.gaussian import (
     SphericalCovariance,
     TiedCovariance,
 )
+from mixture.hierarchical import Hierarchical
 from mixture.initializers import (
     GivenParameters,
     GivenResponsibilities,
@@ -91,6 +92,7 @@ __all__ = [
     "GaussianStatistics",
     "GivenParameters",
     "GivenResponsibilities",
+    "Hierarchical",
     "History",
     "Independent",
     "Initializer",
