@@ -9,12 +9,15 @@ from mixture.gaussian.covariance import (
     TiedCovariance,
 )
 from mixture.gaussian.family import GaussianFamily
+from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
 from mixture.gaussian.statistics import GaussianStatistics
 from mixture.gaussian.structures import STRUCTURE_NAMES, structure_named
 
 __all__ = [
     "STRUCTURE_NAMES",
+    "ConjugatePrior",
     "CovarianceStructure",
+    "DefaultPrior",
     "DiagonalCovariance",
     "FullCovariance",
     "Gaussian",

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import linalg
+from scipy.special import gammaln, multigammaln
 
 from mixture.exceptions import DegenerateComponentError
 from mixture.gaussian.kernels import (
@@ -40,6 +41,9 @@ from mixture.gaussian.kernels import (
     safe_divide,
     scatter_from_raw_moments,
 )
+
+if TYPE_CHECKING:
+    from mixture.gaussian.prior import ConjugatePrior
 
 __all__ = [
     "CovarianceStructure",
@@ -151,6 +155,69 @@ def _precision_cholesky_of(covariance: np.ndarray, what: str) -> np.ndarray:
     lower = _cholesky_lower(covariance, what)
     eye = np.eye(covariance.shape[0])
     return linalg.solve_triangular(lower, eye, lower=True, check_finite=False).T
+
+
+def _prior_divisor(divisor: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """MAP covariance divisors, checked positive where the component has weight (1 where it
+    has none: the family keeps an empty component's previous covariance)."""
+    divisor = np.where(weight > 0, divisor, 1.0)
+    if not (divisor > 0).all():
+        raise DegenerateComponentError(
+            "a MAP covariance divisor (dof + the component's weight + ...) is not positive: "
+            "the prior's dof is below its flat limit for a component this light"
+        )
+    return divisor
+
+
+def _check_prior_scale_matrix(scale: np.ndarray, n_features: int, structure: str) -> None:
+    if scale.shape != (n_features, n_features):
+        raise ValueError(
+            f"a prior for {structure} covariances needs a scale matrix of shape "
+            f"({n_features}, {n_features}); got shape {scale.shape}"
+        )
+
+
+def _matrix_prior_scale(pooled: np.ndarray, total_weight: float, n_features: int) -> np.ndarray:
+    """mclust's ``var(data)`` (divisor ``n - 1``), or its diagonal when ``n <= D``."""
+    variance = pooled / (total_weight - 1.0)
+    variance = 0.5 * (variance + variance.T)
+    return variance if total_weight > n_features else np.diag(np.diag(variance))
+
+
+def _inverse_wishart_log_density(
+    precisions_cholesky: np.ndarray, half_log_det: np.ndarray, prior: ConjugatePrior
+) -> float:
+    """Sum over matrices of ``log IW(Sigma_k | dof, scale)`` given the precision factors
+    ``U_k`` (K, D, D) and ``log det(P_k) / 2`` (K,); the normalising constant is left out
+    when the prior is improper (``dof <= D - 1`` or a singular scale)."""
+    n_components, n_features, _ = precisions_cholesky.shape
+    dof, scale = prior.dof, prior.scale
+    # tr(Lambda P_k) = |L^T U_k|_F^2 would need Lambda > 0; this form takes any Lambda >= 0.
+    trace = np.einsum("ij,kjl,kil->k", scale, precisions_cholesky, precisions_cholesky)
+    kernel = (dof + n_features + 1.0) * half_log_det - 0.5 * trace
+    total = float(kernel.sum())
+    sign, log_det_scale = np.linalg.slogdet(scale)
+    if dof > n_features - 1 and sign > 0:
+        constant = (
+            0.5 * dof * log_det_scale
+            - 0.5 * dof * n_features * np.log(2.0)
+            - multigammaln(0.5 * dof, n_features)
+        )
+        total += n_components * float(constant)
+    return total
+
+
+def _inverse_gamma_log_density(variances: np.ndarray, prior: ConjugatePrior) -> float:
+    """Sum of ``log IG(s | dof / 2, scale / 2)`` over the variances (scale broadcast along
+    the last axis); the normalising constant is left out when improper (``dof <= 0`` or a
+    zero scale)."""
+    dof, scale = prior.dof, prior.scale
+    kernel = -(0.5 * dof + 1.0) * np.log(variances) - 0.5 * scale / variances
+    total = float(kernel.sum())
+    if dof > 0 and (scale > 0).all():
+        constant = 0.5 * dof * np.log(0.5 * scale) - gammaln(0.5 * dof)
+        total += float(np.broadcast_to(constant, variances.shape).sum())
+    return total
 
 
 def _check_symmetric_positive(matrices: np.ndarray, what: str) -> None:
@@ -334,6 +401,90 @@ class CovarianceStructure(ABC):
         previous covariance instead.
         """
 
+    # -- conjugate prior (mixture.gaussian.prior) -------------------------------------------
+    # Structures without these methods work as before, only not with a prior.
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        """Raise ``ValueError`` unless ``scale`` is a prior scale of this structure's form."""
+        raise ValueError(f"{self!r} has no conjugate prior")
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """MAP M-step covariances under a conjugate prior, plus ``reg_covar``.
+
+        The structure's ``numerator / divisor`` with
+        ``numerator = scale + scatter_k + c_k (xbar_k - mu_P)(xbar_k - mu_P)^T`` (reduced to
+        the structure's form as the scatter is), ``c_k = n_k kappa / (n_k + kappa)``, and
+        the divisor of the structure's posterior mode (see each structure).
+
+        Parameters
+        ----------
+        scatter : ndarray of the shape :meth:`scatter_shape`
+            Centred scatter ``W_k`` about the weighted means.
+        weight : ndarray of shape (n_components,)
+            ``n_k``.
+        mean : ndarray of shape (n_components, n_features)
+            Weighted means ``xbar_k`` (not yet shrunk).
+        prior : ConjugatePrior
+        reg_covar : float
+        n_features : int
+
+        Returns
+        -------
+        ndarray in the shape :meth:`covariance_shape`
+            A component with zero weight gets a placeholder; the family keeps its previous
+            covariance instead.
+        """
+        raise NotImplementedError(f"{self!r} has no conjugate prior")
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        """Log-density of the covariances under the prior's inverse-Wishart or
+        inverse-gamma part (see :meth:`ConjugatePrior.log_density`)."""
+        raise NotImplementedError(f"{self!r} has no conjugate prior")
+
+    def pooled_moments(
+        self, weight: np.ndarray, mean: np.ndarray, scatter: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The statistics of all components pooled into one.
+
+        Parameters
+        ----------
+        weight : ndarray of shape (n_components,)
+        mean : ndarray of shape (n_components, n_features)
+        scatter : ndarray of the shape :meth:`scatter_shape`
+
+        Returns
+        -------
+        weight : ndarray of shape (1,)
+        mean : ndarray of shape (1, n_features)
+        scatter : ndarray of the shape ``scatter_shape(1, n_features)``
+            ``sum_k W_k + sum_k n_k (xbar_k - xbar)(xbar_k - xbar)^T`` in this structure's
+            form.
+        """
+        total = weight.sum()
+        centre = (weight / total) @ mean
+        pooled = scatter + self.merge_term(mean - centre, weight)
+        return np.array([total]), centre[None], self._sum_over_components(pooled)
+
+    def _sum_over_components(self, scatter: np.ndarray) -> np.ndarray:
+        """Sum a per-component scatter over components, keeping the component axis."""
+        return scatter.sum(axis=0, keepdims=True)
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        """mclust's ``defaultPrior`` scale before the ``K^(-2/D)`` factor, from the data's
+        pooled scatter (:meth:`pooled_moments`) and total weight ``n``."""
+        raise NotImplementedError(f"{self!r} has no conjugate prior")
+
 
 class FullCovariance(CovarianceStructure):
     """Each component has its own unrestricted covariance matrix."""
@@ -438,6 +589,40 @@ class FullCovariance(CovarianceStructure):
         covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
         covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar
         return covariances
+
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        _check_prior_scale_matrix(scale, n_features, "full")
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``Sigma_k = (Lambda + W_k + c_k d_k d_k^T) / (nu + n_k + D + 1 + [kappa > 0])``,
+        ``d_k = xbar_k - mu_P`` (mclust ``msvvvp``; the posterior mode under
+        ``IW(nu, Lambda)`` and ``mu_k ~ N(mu_P, Sigma_k / kappa)``)."""
+        factor = prior.shrinkage_factor(weight)
+        numerator = prior.scale + scatter + self.merge_term(mean - prior.mean, factor)
+        divisor = prior.dof + weight + (n_features + 1.0 + prior.has_mean_prior)
+        covariances = numerator / _prior_divisor(divisor, weight)[:, None, None]
+        covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
+        covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar
+        return covariances
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        half_log_det = self.half_log_det(precisions_cholesky, covariances.shape[-1])
+        return _inverse_wishart_log_density(precisions_cholesky, half_log_det, prior)
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return _matrix_prior_scale(pooled_scatter[0], total_weight, n_features)
 
 
 class TiedCovariance(CovarianceStructure):
@@ -569,6 +754,43 @@ class TiedCovariance(CovarianceStructure):
         covariance[np.arange(n_features), np.arange(n_features)] += reg_covar
         return covariance
 
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        _check_prior_scale_matrix(scale, n_features, "tied")
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``Sigma = (Lambda + sum_k (W_k + c_k d_k d_k^T)) / (nu + n + D + 1 + K [kappa > 0])``,
+        ``n = sum_k n_k`` (mclust ``mseeep``: one inverse-Wishart matrix, K mean priors)."""
+        factor = prior.shrinkage_factor(weight)
+        numerator = prior.scale + scatter + self.merge_term(mean - prior.mean, factor)
+        n_components = weight.shape[0]
+        divisor = prior.dof + weight.sum() + n_features + 1.0 + n_components * prior.has_mean_prior
+        covariance = numerator / _prior_divisor(np.atleast_1d(divisor), np.ones(1))[0]
+        covariance = 0.5 * (covariance + covariance.T)
+        covariance[np.arange(n_features), np.arange(n_features)] += reg_covar
+        return covariance
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        half_log_det = self.half_log_det(precisions_cholesky, covariances.shape[-1])
+        return _inverse_wishart_log_density(precisions_cholesky[None], half_log_det, prior)
+
+    def _sum_over_components(self, scatter: np.ndarray) -> np.ndarray:
+        return scatter  # the tied scatter and merge term are already summed
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return _matrix_prior_scale(pooled_scatter, total_weight, n_features)
+
 
 class DiagonalCovariance(CovarianceStructure):
     """Each component has its own diagonal covariance (independent features)."""
@@ -658,6 +880,39 @@ class DiagonalCovariance(CovarianceStructure):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         return scatter / _divisor(weight)[:, None] + reg_covar
+
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        if scale.shape not in ((), (n_features,)):
+            raise ValueError(
+                "a prior for diagonal covariances needs a scalar scale or one per feature, "
+                f"shape ({n_features},); got shape {scale.shape}"
+            )
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``s_kj = (lambda_j + W_kjj + c_k d_kj^2) / (nu + n_k + 2 + [kappa > 0])`` (mclust
+        ``msvvip``: an inverse-gamma prior on each variance)."""
+        factor = prior.shrinkage_factor(weight)
+        numerator = prior.scale + scatter + self.merge_term(mean - prior.mean, factor)
+        divisor = prior.dof + weight + (2.0 + prior.has_mean_prior)
+        return numerator / _prior_divisor(divisor, weight)[:, None] + reg_covar
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        return _inverse_gamma_log_density(covariances, prior)
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return np.array(pooled_scatter.sum() / (total_weight - 1.0) / n_features)
 
 
 class SphericalCovariance(CovarianceStructure):
@@ -756,3 +1011,35 @@ class SphericalCovariance(CovarianceStructure):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         return scatter / (_divisor(weight) * n_features) + reg_covar
+
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        if scale.shape != ():
+            raise ValueError(
+                f"a prior for spherical covariances needs a scalar scale; got shape {scale.shape}"
+            )
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``s_k = (lambda + tr W_k + c_k |d_k|^2) / (nu + n_k D + 2 + D [kappa > 0])``
+        (mclust ``msviip``: an inverse-gamma prior on each component's variance)."""
+        factor = prior.shrinkage_factor(weight)
+        numerator = prior.scale + scatter + self.merge_term(mean - prior.mean, factor)
+        divisor = prior.dof + weight * n_features + 2.0 + n_features * prior.has_mean_prior
+        return numerator / _prior_divisor(divisor, weight) + reg_covar
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        return _inverse_gamma_log_density(covariances, prior)
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return np.array(pooled_scatter.sum() / (total_weight - 1.0) / n_features)

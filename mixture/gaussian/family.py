@@ -16,6 +16,7 @@ from mixture.gaussian.covariance import (
     FullCovariance,
     LogDensityKernel,
 )
+from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
 from mixture.gaussian.statistics import GaussianStatistics
 
 __all__ = ["GaussianFamily"]
@@ -66,6 +67,26 @@ class GaussianFamily(ComponentFamily):
     covariances : array-like, optional
         Shape given by the structure: (K, D, D) full, (D, D) tied, (K, D) diagonal,
         (K,) spherical. Taken as given (``reg_covar`` is only added by the M-step).
+    prior : ConjugatePrior, DefaultPrior or None, default None
+        A conjugate prior on the means and covariances (Fraley and Raftery 2007, mclust's
+        ``priorControl()``): the M-step then gives the posterior mode (MAP) instead of the
+        maximum-likelihood estimate, and EM ascends ``log L + log_prior()``. A
+        :class:`~mixture.gaussian.DefaultPrior` is resolved into mclust's data-based
+        default by the first M-step (the engine's initialisation). The MAP M-step, for
+        ``n_k`` the summed responsibilities, ``xbar_k`` and ``W_k`` the weighted means and
+        centred scatter, ``c_k = n_k kappa / (n_k + kappa)`` and ``d_k = xbar_k - mu_P``:
+
+        * means: ``(n_k xbar_k + kappa mu_P) / (n_k + kappa)``;
+        * full: ``(Lambda + W_k + c_k d_k d_k^T) / (nu + n_k + D + 1 + [kappa > 0])``;
+        * tied: ``(Lambda + sum_k (W_k + c_k d_k d_k^T)) / (nu + n + D + 1 + K [kappa > 0])``;
+        * diagonal: ``(lambda + diag W_k + c_k d_k^2) / (nu + n_k + 2 + [kappa > 0])``;
+        * spherical: ``(lambda + tr W_k + c_k |d_k|^2) / (nu + n_k D + 2 + D [kappa > 0])``.
+
+        ``reg_covar`` is still added on top; ``reg_covar=0`` gives mclust's estimates
+        exactly (mclust adds nothing with a prior, whose scale already keeps the
+        covariances positive definite). The prior adds no free parameters: as in mclust,
+        BIC is computed from the log-likelihood (not the log-posterior) at the MAP
+        estimate with the usual :attr:`n_parameters`, so BIC needs nothing new.
 
     Attributes
     ----------
@@ -73,6 +94,9 @@ class GaussianFamily(ComponentFamily):
     covariances : ndarray
     precisions_cholesky : ndarray
         Cholesky factors ``U`` of the precisions, ``P = U @ U.T`` (see the structure).
+    prior : ConjugatePrior, DefaultPrior or None
+        After an M-step, a ``DefaultPrior`` is replaced by the ``ConjugatePrior`` it resolved
+        to.
     """
 
     def __init__(
@@ -83,6 +107,7 @@ class GaussianFamily(ComponentFamily):
         reg_covar: float = 1e-6,
         means: Any = None,
         covariances: Any = None,
+        prior: ConjugatePrior | DefaultPrior | None = None,
     ) -> None:
         self._n_components = check_int(n_components, name="n_components", minimum=1)
         structure = FullCovariance() if structure is None else structure
@@ -93,6 +118,11 @@ class GaussianFamily(ComponentFamily):
             )
         self._structure = structure
         self._reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
+        if prior is not None and not isinstance(prior, (ConjugatePrior, DefaultPrior)):
+            raise ValueError(
+                f"prior must be a ConjugatePrior, a DefaultPrior or None; got {prior!r}"
+            )
+        self._prior = prior
         if (means is None) != (covariances is None):
             raise ValueError("give both means and covariances, or neither (unfitted template)")
         self._means: np.ndarray | None = None
@@ -120,6 +150,8 @@ class GaussianFamily(ComponentFamily):
         if not np.isfinite(covariances).all():
             raise ValueError("covariances contain NaN or infinity")
         self._structure.check_covariances(covariances)
+        if isinstance(self._prior, ConjugatePrior):
+            self._prior.check_for(self._structure, means.shape[1])
         return means, covariances
 
     def _set_parameters(self, means: np.ndarray, covariances: np.ndarray) -> None:
@@ -132,13 +164,21 @@ class GaussianFamily(ComponentFamily):
         # from the origin never enters a subtraction of large numbers.
         self._reference = means.mean(axis=0)
 
-    def _with_parameters(self, means: np.ndarray, covariances: np.ndarray) -> GaussianFamily:
-        fitted = GaussianFamily(self._n_components, self._structure, reg_covar=self._reg_covar)
+    def _with_parameters(
+        self, means: np.ndarray, covariances: np.ndarray, prior: Any = None
+    ) -> GaussianFamily:
+        fitted = GaussianFamily(
+            self._n_components,
+            self._structure,
+            reg_covar=self._reg_covar,
+            prior=self._prior if prior is None else prior,
+        )
         fitted._set_parameters(means, covariances)
         return fitted
 
     def with_parameters_from(self, other: ComponentFamily) -> GaussianFamily:
-        """``other``'s means and covariances with this family's structure and reg_covar."""
+        """``other``'s means and covariances with this family's structure, reg_covar and
+        prior."""
         if not isinstance(other, GaussianFamily) or other.structure != self._structure:
             raise ValueError(
                 f"cannot start a GaussianFamily with {self._structure!r} from {other!r}; "
@@ -150,13 +190,16 @@ class GaussianFamily(ComponentFamily):
                 f"with {other.n_components}"
             )
         other._fitted()
+        if isinstance(self._prior, ConjugatePrior):
+            self._prior.check_for(self._structure, other._means.shape[1])
         return self._with_parameters(other._means, other._covariances)
 
     def __repr__(self) -> str:
         state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
+        prior = "" if self._prior is None else f"prior={self._prior!r}, "
         return (
             f"GaussianFamily(n_components={self._n_components}, structure={self._structure!r}, "
-            f"reg_covar={self._reg_covar}, {state})"
+            f"reg_covar={self._reg_covar}, {prior}{state})"
         )
 
     # -- properties -------------------------------------------------------------------------
@@ -175,6 +218,32 @@ class GaussianFamily(ComponentFamily):
     @property
     def reg_covar(self) -> float:
         return self._reg_covar
+
+    @property
+    def prior(self) -> ConjugatePrior | DefaultPrior | None:
+        return self._prior
+
+    def log_prior(self) -> float:
+        """``log p(means, covariances)`` under the prior (0 without one).
+
+        The objective EM ascends is ``log L + log_prior()``: the log-posterior up to a
+        constant (the mixing weights have no prior). See
+        :meth:`~mixture.gaussian.ConjugatePrior.log_density`.
+
+        Raises
+        ------
+        ValueError
+            If the prior is a ``DefaultPrior`` not yet resolved by an M-step.
+        """
+        fitted = self._fitted()
+        if fitted._prior is None:
+            return 0.0
+        if not isinstance(fitted._prior, ConjugatePrior):
+            raise ValueError(
+                f"{fitted._prior!r} is resolved from the data by the first M-step; "
+                "this family has had none"
+            )
+        return fitted._prior.log_density(fitted._means, fitted._covariances, self._structure)
 
     @property
     def means(self) -> np.ndarray:
@@ -264,18 +333,35 @@ class GaussianFamily(ComponentFamily):
         if empty.all():
             raise DegenerateComponentError("no component received any weight")
         n_features = statistics.mean.shape[1]
-        covariances = self._structure.from_scatter(
-            statistics.scatter, statistics.weight, self._reg_covar, n_features
-        )
-        means = statistics.mean
+        prior = self._prior
+        if prior is None:
+            covariances = self._structure.from_scatter(
+                statistics.scatter, statistics.weight, self._reg_covar, n_features
+            )
+            means = statistics.mean
+        else:
+            if isinstance(prior, DefaultPrior):
+                prior = prior.resolve(statistics, self._n_components)
+            prior.check_for(self._structure, n_features)
+            covariances = self._structure.from_scatter_with_prior(
+                statistics.scatter,
+                statistics.weight,
+                statistics.mean,
+                prior,
+                self._reg_covar,
+                n_features,
+            )
+            means = prior.shrunk_means(statistics.weight, statistics.mean)
         if empty.any():
             means = np.where(empty[:, None], self._means, means)
             covariances = self._structure.keep_where(covariances, self._covariances, empty)
         _check_resolvable(means, covariances, self._structure)
-        return self._with_parameters(means, covariances)
+        return self._with_parameters(means, covariances, prior)
 
     @property
     def n_parameters(self) -> int:
+        """Free parameters of the means and covariances; a prior adds none (its
+        hyper-parameters are fixed), as in mclust's BIC."""
         n_features = self._fitted().n_features
         return self._n_components * n_features + self._structure.n_parameters(
             self._n_components, n_features
