@@ -31,16 +31,21 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 
 def row_keys(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's values, shape ``(n_samples,)``; equal rows, equal keys."""
+    """A 64-bit hash of each row's values, shape ``(n_samples,)``; equal rows, equal keys.
+
+    Each value's bits are salted by its column and scrambled before the columns are added,
+    so values whose float bits differ only in a few high bits (small integers) still give
+    independent-looking terms: distinct rows collide with probability about 2^-64.
+    """
     n_features = X.shape[1]
-    multipliers = _mix(np.arange(1, n_features + 1, dtype=np.uint64) * _GOLDEN) | np.uint64(1)
+    salts = _mix(np.arange(1, n_features + 1, dtype=np.uint64) * _GOLDEN)
     unsigned = np.uint64 if X.dtype.itemsize == 8 else np.uint32
     keys = np.empty(X.shape[0], dtype=np.uint64)
     for rows in row_slices(X.shape[0], _CHUNK_ROWS):
         block = X[rows] + X.dtype.type(0.0)  # -0.0 becomes 0.0: equal values, equal bits
         bits = block.view(unsigned).astype(np.uint64)
         with np.errstate(over="ignore"):
-            keys[rows] = _mix((bits * multipliers).sum(axis=1, dtype=np.uint64))
+            keys[rows] = _mix(_mix(bits ^ salts).sum(axis=1, dtype=np.uint64))
     return keys
 
 

@@ -87,7 +87,7 @@ two merged ones rescan their row. Time is ``O(m^2 D^3)`` for ``VVV`` in the wors
 ``O(m^2 D)`` for ``EII``; memory ``O(m^2 + m D^2)``.
 
 Determinism. The tree's rows are the distinct rows in the order of their content hash
-(:func:`content_keys`), the merged cluster keeps the lower index, and among
+(:func:`mixture._row_random.row_keys`), the merged cluster keeps the lower index, and among
 exactly equal costs the pair ``(i, j)``, ``i < j``, that is lexicographically smallest
 wins. So the same weighted multiset of rows gives the same tree whatever the row order,
 and integer weights equal repeated rows. The K-cluster labels are numbered by the position of
@@ -99,7 +99,7 @@ agree for most merges and then differ; at the first difference, mclust's own ``h
 restarted from this module's partition makes this module's merge, i.e. mclust's
 merge-by-merge update of its Cholesky factors drifts from its own criterion.
 
-Identical rows are found by a 64-bit hash of their values (:func:`content_keys`), as elsewhere
+Identical rows are found by a 64-bit hash of their values (``_row_random.row_keys``), as elsewhere
 in the package; two different rows that collide (probability about ``n^2 / 2^65``) would be
 treated as one.
 
@@ -123,7 +123,7 @@ from typing import Literal
 import numpy as np
 
 from mixture._chunking import row_slices
-from mixture._row_random import RowGroups, _mix
+from mixture._row_random import RowGroups, row_keys
 from mixture._validation import check_int
 from mixture.initializers import Initializer, shared_seed_responsibilities
 
@@ -141,47 +141,8 @@ _ESTEP_ROWS = 16384
 #: Seed of the content-keyed draw of the subset (fixed: the tree depends only on the data).
 _SUBSET_SEED = 0x6863_5F73_7562  # "hc_sub"
 #: Rows hashed at once.
-_KEY_ROWS = 65536
 #: Trees kept by one :class:`Hierarchical` instance.
 _CACHE_SIZE = 4
-
-
-def content_keys(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's values; equal rows, equal keys.
-
-    Each value's bits are scrambled with splitmix64's finaliser before the columns are
-    chained, so rows of small integers (whose float bits differ only in a few high bits)
-    do not collide.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    unsigned = np.uint64 if X.dtype.itemsize == 8 else np.uint32
-    salts = _mix(np.arange(1, X.shape[1] + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    keys = np.empty(X.shape[0], dtype=np.uint64)
-    for rows in row_slices(X.shape[0], _KEY_ROWS):
-        block = X[rows] + X.dtype.type(0.0)  # -0.0 becomes 0.0: equal values, equal bits
-        bits = block.view(unsigned).astype(np.uint64)
-        chained = np.zeros(bits.shape[0], dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for column in range(bits.shape[1]):
-                chained = _mix((chained ^ _mix(bits[:, column] ^ salts[column])) + salts[column])
-        keys[rows] = chained
-    return keys
-
-
-def _row_groups(X: np.ndarray, sample_weight: np.ndarray | None) -> RowGroups:
-    """Identical rows grouped (by :func:`content_keys`), with their summed weights."""
-    keys, first_row, group_of_row = np.unique(
-        content_keys(X), return_index=True, return_inverse=True
-    )
-    weight = np.bincount(group_of_row, weights=sample_weight, minlength=keys.shape[0])
-    return RowGroups(keys, group_of_row.reshape(-1), weight, first_row)
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,7 +156,7 @@ class HierarchicalTree:
     weights : ndarray of shape (m,)
         Their weights (summed sample weight of identical rows).
     keys : ndarray of shape (m,)
-        Their content hashes (:func:`content_keys`), ascending.
+        Their content hashes (:func:`mixture._row_random.row_keys`), ascending.
     merges : ndarray of shape (m - 1, 2)
         Step ``s`` merges clusters ``merges[s, 0] < merges[s, 1]``; a cluster is named by its
         lowest row index, so the merged cluster keeps the name ``merges[s, 0]``.
@@ -259,7 +220,7 @@ class HierarchicalTree:
         -------
         ndarray of shape (n_samples,)
         """
-        keys = content_keys(np.asarray(X))
+        keys = row_keys(np.asarray(X))
         position = np.minimum(np.searchsorted(self.keys, keys), self.size - 1)
         return np.where(self.keys[position] == keys, position, -1)
 
@@ -648,7 +609,7 @@ def hierarchical_tree(
     X, sample_weight = _as_data(X, sample_weight)
     return _tree_from_groups(
         X,
-        _row_groups(X, sample_weight),
+        RowGroups.of(X, sample_weight),
         model=_check_model(model),
         transform=_check_transform(transform),
         max_rows=check_int(max_rows, name="max_rows", minimum=1),
@@ -709,7 +670,7 @@ class Hierarchical(Initializer):
         HierarchicalTree
         """
         X, sample_weight = _as_data(X, sample_weight)
-        return self._tree(X, _row_groups(X, sample_weight))
+        return self._tree(X, RowGroups.of(X, sample_weight))
 
     def _tree(self, X: np.ndarray, groups: RowGroups) -> HierarchicalTree:
         digest = hashlib.blake2b(digest_size=32)
@@ -744,7 +705,7 @@ class Hierarchical(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        groups = _row_groups(X, sample_weight)
+        groups = RowGroups.of(X, sample_weight)
         distinct = int((groups.weight > 0).sum())
         if distinct < n_components:
             seed = int(rng.integers(2**63 - 1))
