@@ -34,6 +34,7 @@ from mixture.gaussian import (
     TiedCovariance,
 )
 from mixture.initializers import Initializer
+from mixture.robust_start import fit_structure_chain
 
 __all__ = ["Candidate", "ModelSelection", "candidate_seed", "select_model"]
 
@@ -59,6 +60,10 @@ class Candidate:
     degenerate : str or None
         Why the fit is degenerate (a collapsed component: see :mod:`mixture.degeneracy`), or
         None. Degenerate candidates are listed but never selected.
+    start : str or None
+        Which start gave the chosen fit under the default robust start
+        (:mod:`mixture.robust_start`): ``"hierarchical"``, ``"k-means"``, ``"split"`` or
+        ``"duplicate"``; None with an explicit initializer.
     result : MixtureResult
         The fitted mixture.
     """
@@ -73,6 +78,7 @@ class Candidate:
     converged: bool
     n_iter: int
     degenerate: str | None = None
+    start: str | None = None
     result: MixtureResult = field(default=None, repr=False, compare=False)
 
     def score(self, criterion: str) -> float:
@@ -181,7 +187,10 @@ def _checked_criterion(criterion: str) -> str:
 
 
 def gaussian_models(
-    structures: Iterable[CovarianceStructure] | None = None, *, reg_covar: float = 1e-6
+    structures: Iterable[CovarianceStructure] | None = None,
+    *,
+    reg_covar: float = 1e-6,
+    prior: Any = None,
 ) -> dict[str, Callable[[int], ComponentFamily]]:
     """Model factories for Gaussian families, one per covariance structure.
 
@@ -189,6 +198,8 @@ def gaussian_models(
     ----------
     structures : iterable of CovarianceStructure, default all four
     reg_covar : float
+    prior : ConjugatePrior or DefaultPrior, optional
+        MAP estimation (see :mod:`mixture.gaussian.prior`).
 
     Returns
     -------
@@ -206,7 +217,7 @@ def gaussian_models(
     for structure in structures:
         if not isinstance(structure, CovarianceStructure):
             raise ValueError(f"structures must be CovarianceStructure objects; got {structure!r}")
-        models[structure.name] = _GaussianFactory(structure, reg_covar)
+        models[structure.name] = _GaussianFactory(structure, reg_covar, prior)
     return models
 
 
@@ -214,9 +225,12 @@ def gaussian_models(
 class _GaussianFactory:
     structure: CovarianceStructure
     reg_covar: float
+    prior: Any = None
 
     def __call__(self, n_components: int) -> GaussianFamily:
-        return GaussianFamily(n_components, self.structure, reg_covar=self.reg_covar)
+        return GaussianFamily(
+            n_components, self.structure, reg_covar=self.reg_covar, prior=self.prior
+        )
 
 
 def _fit_candidate(
@@ -234,9 +248,21 @@ def _fit_candidate(
         result = engine.fit(X, sample_weight)
     n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
     found = find_degeneracies(result, n_rows, resolution)
+    return _candidate(label, result, X, sample_weight, str(found[0]) if found else None, None)
+
+
+def _candidate(
+    label: str,
+    result: MixtureResult,
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    degenerate: str | None,
+    start: str | None,
+) -> Candidate:
+    n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
     return Candidate(
         model=label,
-        n_components=family.n_components,
+        n_components=result.n_components,
         log_likelihood=result.score(X, sample_weight) * n_rows,
         n_parameters=result.n_parameters,
         bic=result.bic(X, sample_weight),
@@ -244,9 +270,74 @@ def _fit_candidate(
         icl=result.icl(X, sample_weight),
         converged=result.converged,
         n_iter=result.n_iter,
-        degenerate=str(found[0]) if found else None,
+        degenerate=degenerate,
+        start=start,
         result=result,
     )
+
+
+def _robust_chain(
+    label: str,
+    factory: Callable[[int], GaussianFamily],
+    counts: Sequence[int],
+    data: np.ndarray,
+    weights: np.ndarray | None,
+    base: int,
+    resolution: np.ndarray,
+    options: dict[str, Any],
+    n_init: int,
+) -> list[Candidate]:
+    chain = fit_structure_chain(
+        factory,
+        max(counts),
+        data,
+        weights,
+        seed_of=lambda k: candidate_seed(base, label, k),
+        options=options,
+        n_init=n_init,
+        resolution=resolution,
+    )
+    return [
+        _candidate(label, chain[k].result, data, weights, chain[k].degenerate, chain[k].start)
+        for k in counts
+    ]
+
+
+def _robust_candidates(
+    models: Mapping[str, Callable[[int], ComponentFamily]],
+    counts: Sequence[int],
+    data: np.ndarray,
+    weights: np.ndarray | None,
+    base: int,
+    resolution: np.ndarray,
+    n_init: int,
+    tol: float,
+    max_iter: int,
+    n_jobs: int | None,
+    progress: Callable[[int, int, Candidate], None] | None,
+) -> list[Candidate]:
+    """Every structure's chain of fits (:func:`fit_structure_chain`), structures in parallel."""
+    options = {"tol": tol, "max_iter": max_iter}
+    jobs = [
+        (label, factory, counts, data, weights, base, resolution, options, n_init)
+        for label, factory in models.items()
+    ]
+    if n_jobs is None or n_jobs == 1:
+        chains = (_robust_chain(*job) for job in jobs)
+    else:
+        from joblib import Parallel, delayed
+
+        chains = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_robust_chain)(*job) for job in jobs
+        )
+    total = len(jobs) * len(counts)
+    candidates: list[Candidate] = []
+    for chain in chains:
+        for candidate in chain:
+            candidates.append(candidate)
+            if progress is not None:
+                progress(len(candidates), total, candidate)
+    return candidates
 
 
 def candidate_seed(base: int, label: str, n_components: int) -> int:
@@ -286,6 +377,7 @@ def select_model(
     random_state: Any = None,
     n_jobs: int | None = None,
     progress: Callable[[int, int, Candidate], None] | None = None,
+    prior: Any = None,
 ) -> ModelSelection:
     """Fit every model x number of components and rank them by an information criterion.
 
@@ -301,9 +393,12 @@ def select_model(
     criterion : {'bic', 'aic', 'icl'}, default 'bic'
         Ranks the candidates (lower is better); all three are computed for every candidate.
     n_init : int, default 1
-        EM restarts per candidate.
+        k-means starts per candidate (with an explicit ``initializer``: EM restarts).
     initializer : Initializer, optional
-        Default :class:`~mixture.initializers.KMeans`.
+        By default, for Gaussian structures, the robust start of :mod:`mixture.robust_start`
+        (hierarchical, k-means and split starts, the best non-degenerate fit kept, the
+        log-likelihood never decreasing in K); with ``models``, k-means. An explicit
+        initializer fits each candidate from it alone.
     tol : float, default 1e-6
         Convergence tolerance on the mean log-likelihood per row. Tighter than
         scikit-learn's estimator default (1e-3) because criteria compare converged
@@ -322,6 +417,10 @@ def select_model(
     progress : callable, optional
         ``progress(done, total, candidate)`` after each candidate is fitted (for progress
         displays; with ``n_jobs`` it is called as results arrive, in grid order).
+    prior : ConjugatePrior or DefaultPrior, optional
+        MAP estimation for the Gaussian structures (mclust's ``priorControl``:
+        ``DefaultPrior()``). The criteria then use the log-likelihood at the MAP estimate
+        with the usual parameter count, as mclust does.
 
     Returns
     -------
@@ -339,16 +438,22 @@ def select_model(
             f"X has {usable} row(s) with positive weight, fewer than the largest number of "
             f"components tried ({max(counts)})"
         )
+    robust = models is None and initializer is None
     if models is None:
-        models = gaussian_models(structures, reg_covar=reg_covar)
-    elif structures is not None:
-        raise ValueError("give either structures or models, not both")
+        models = gaussian_models(structures, reg_covar=reg_covar, prior=prior)
+    elif structures is not None or prior is not None:
+        raise ValueError("give either structures or models, not both (a prior goes with structures)")
     if not models:
         raise ValueError("no models to try")
-    grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
     base = _base_seed(random_state)
-    seeds = [candidate_seed(base, label, family.n_components) for label, family in grid]
     resolution = column_resolution(data)
+    if robust:
+        candidates = _robust_candidates(
+            models, counts, data, weights, base, resolution, n_init, tol, max_iter, n_jobs, progress
+        )
+        return ModelSelection(tuple(candidates), criterion)
+    grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
+    seeds = [candidate_seed(base, label, family.n_components) for label, family in grid]
     engine_options = {
         "initializer": initializer,
         "tol": tol,

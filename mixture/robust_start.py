@@ -1,0 +1,248 @@
+"""The default start of model selection: several starts per candidate, the best proper one.
+
+One EM run finds one local maximum, and which one depends on its start. For each Gaussian
+structure, model selection fits K = 1, 2, ... in turn, and for every K runs EM from
+
+1. the **hierarchical** start: mclust's model-based agglomeration (VVV criterion on
+   SVD-transformed data, :class:`~mixture.hierarchical.Hierarchical`), one tree cut at every
+   K;
+2. a **k-means** start, seeded by :func:`~mixture.selection.candidate_seed` (``n_init``
+   k-means starts with ``n_init > 1``);
+3. the **split** start: the chosen K - 1 fit with its broadest component (largest weight
+   times total variance) split in two along its principal axis.
+
+each to a loose tolerance (short runs), continues the best to the full tolerance, and keeps
+the run with the highest log-likelihood (log-posterior with a prior) among those that are
+not degenerate (:mod:`mixture.degeneracy`). If none beats the K - 1 fit, the K - 1
+fit with its broadest component duplicated (two identical halves: the same density) is
+kept instead, so within a structure **the selected log-likelihood never decreases as K
+grows**. Everything is seeded from ``(random_state, structure, K)`` and the chain always
+starts at K = 1, so a candidate's fit does not depend on which other candidates are in the
+grid.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mixture.degeneracy import find_degeneracies
+from mixture.engine import MixtureEM, MixtureResult
+from mixture.exceptions import DegenerateComponentError, DegenerateFitWarning
+from mixture.gaussian import GaussianFamily
+from mixture.hierarchical import Hierarchical
+from mixture.initializers import GivenParameters, Initializer, KMeans
+from mixture.model import Mixture
+
+__all__ = ["SHORT_TOL", "ChainFit", "fit_structure_chain", "split_broadest"]
+
+SHORT_TOL = 1e-3
+"""Tolerance of the short runs that rank the starts (scikit-learn's default tolerance); the
+best is then continued to the selection's own tolerance (Biernacki, Celeux and Govaert 2003,
+"short-run EM")."""
+
+
+@dataclass(frozen=True)
+class ChainFit:
+    """The chosen fit at one K, and how it was found.
+
+    Attributes
+    ----------
+    result : MixtureResult
+    start : str
+        ``"hierarchical"``, ``"k-means"``, ``"split"`` or ``"duplicate"``.
+    degenerate : str or None
+        The first degeneracy of the chosen fit (only when every start was degenerate).
+    objective : float
+        Total log-likelihood plus the log-prior (0 without a prior): what EM maximises.
+    """
+
+    result: MixtureResult
+    start: str
+    degenerate: str | None
+    objective: float
+
+
+def _broadest(family: GaussianFamily, weights: np.ndarray) -> int:
+    spread = np.trace(family.covariance_matrices, axis1=1, axis2=2)
+    return int(np.argmax(weights * spread))
+
+
+def split_broadest(mixture: Mixture, *, offset: float = 0.5) -> Mixture:
+    """A Gaussian mixture with one more component: the broadest one split in two.
+
+    Parameters
+    ----------
+    mixture : Mixture
+        A fitted mixture with a :class:`~mixture.gaussian.GaussianFamily`.
+    offset : float
+        The halves' means sit ``offset`` standard deviations either side along the
+        component's principal axis; ``0`` duplicates the component exactly (the mixture's
+        density is then unchanged).
+
+    Returns
+    -------
+    Mixture
+        With ``n_components + 1`` components; the split one's weight is halved between its
+        two halves, which keep its covariance.
+    """
+    family = mixture.family
+    if not isinstance(family, GaussianFamily):
+        raise ValueError("only Gaussian mixtures can be split")
+    weights = mixture.weights
+    k = _broadest(family, weights)
+    values, vectors = np.linalg.eigh(family.covariance_matrices[k])
+    step = offset * np.sqrt(max(values[-1], 0.0)) * vectors[:, -1]
+    means = family.means
+    means = np.concatenate([means, means[k][None]])
+    means[k] += step
+    means[-1] -= step
+    structure = family.structure
+    pieces = [structure.component_covariance(family.covariances, j) for j in range(len(weights))]
+    covariances = structure.stack([*pieces, pieces[k]])
+    new_weights = np.append(weights, weights[k] / 2.0)
+    new_weights[k] /= 2.0
+    split = GaussianFamily(
+        len(new_weights),
+        structure,
+        reg_covar=family.reg_covar,
+        prior=family.prior,
+        means=means,
+        covariances=covariances,
+    )
+    return Mixture(new_weights, split)
+
+
+def _objective(result: MixtureResult, X: np.ndarray, weights: np.ndarray | None) -> float:
+    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    return result.score(X, weights) * n_rows + result.family.log_prior()
+
+
+def _run(
+    template: GaussianFamily,
+    initializer: Initializer,
+    seed: int,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    options: dict[str, Any],
+    n_init: int = 1,
+) -> MixtureResult | None:
+    engine = MixtureEM(
+        template, initializer=initializer, random_state=seed, n_init=n_init, **options
+    )
+    try:
+        with warnings.catch_warnings():  # the candidate table reports these instead
+            warnings.simplefilter("ignore", DegenerateFitWarning)
+            return engine.fit(X, weights)
+    except DegenerateComponentError:
+        return None
+
+
+def fit_structure_chain(
+    factory: Callable[[int], GaussianFamily],
+    largest: int,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    seed_of: Callable[[int], int],
+    options: dict[str, Any],
+    n_init: int,
+    resolution: np.ndarray,
+) -> dict[int, ChainFit]:
+    """Fit K = 1 .. ``largest`` components of one structure, each from several starts.
+
+    Parameters
+    ----------
+    factory : callable
+        ``K -> GaussianFamily`` template (structure, ``reg_covar``, prior).
+    largest : int
+    X : ndarray of shape (n_samples, n_features)
+    weights : ndarray of shape (n_samples,) or None
+    seed_of : callable
+        ``K -> seed`` of the k-means starts.
+    options : dict
+        ``tol``, ``max_iter`` (and other engine options) for every run.
+    n_init : int
+        k-means starts per K.
+    resolution : ndarray of shape (n_features,)
+        The data's resolution (:func:`~mixture.degeneracy.column_resolution`).
+
+    Returns
+    -------
+    dict
+        ``{K: ChainFit}`` for every K in ``1 .. largest``.
+    """
+    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    short = {**options, "tol": max(options.get("tol", 0.0), SHORT_TOL)}
+    hierarchical = Hierarchical()  # one tree, cut at every K
+    chain: dict[int, ChainFit] = {}
+    previous: ChainFit | None = None
+    for K in range(1, largest + 1):
+        template = factory(K)
+        seed = seed_of(K)
+        runs: list[tuple[str, MixtureResult | None]] = [
+            ("hierarchical", _run(template, hierarchical, seed, X, weights, short)),
+            ("k-means", _run(template, KMeans(), seed, X, weights, short, n_init)),
+        ]
+        if previous is not None:
+            start = GivenParameters(split_broadest(previous.result))
+            runs.append(("split", _run(template, start, seed, X, weights, short)))
+        chosen = _refine_best(runs, template, seed_of(K), X, weights, options, resolution)
+        if previous is not None and (chosen is None or chosen.objective < previous.objective):
+            duplicate = GivenParameters(split_broadest(previous.result, offset=0.0))
+            result = _run(template, duplicate, seed_of(K), X, weights, options)
+            if result is not None:
+                found = find_degeneracies(result, n_rows, resolution)
+                chosen = ChainFit(
+                    result, "duplicate", str(found[0]) if found else None,
+                    _objective(result, X, weights),
+                )  # fmt: skip
+        if chosen is None:
+            raise DegenerateComponentError(
+                f"no start gave a fit with {K} components: every run degenerated"
+            )
+        chain[K] = chosen
+        previous = chosen
+    return chain
+
+
+def _refine_best(
+    runs: list[tuple[str, MixtureResult | None]],
+    template: GaussianFamily,
+    seed: int,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    options: dict[str, Any],
+    resolution: np.ndarray,
+) -> ChainFit | None:
+    """Continue the most promising short run to the full tolerance.
+
+    Short runs are ranked proper first, then by objective; they are continued in that order
+    until one stays proper (continuing EM from a run's end gives exactly the run it would
+    have been at the full tolerance). If none does, the best degenerate fit is returned.
+    """
+    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    ranked = []
+    for name, result in runs:
+        if result is not None:
+            proper = not find_degeneracies(result, n_rows, resolution)
+            ranked.append((proper, _objective(result, X, weights), name, result))
+    ranked.sort(key=lambda item: item[:2], reverse=True)
+    fallback: ChainFit | None = None
+    for _, _, name, short_result in ranked:
+        result = _run(template, GivenParameters(short_result), seed, X, weights, options)
+        if result is None:
+            continue
+        found = find_degeneracies(result, n_rows, resolution)
+        fit = ChainFit(
+            result, name, str(found[0]) if found else None, _objective(result, X, weights)
+        )
+        if not found:
+            return fit
+        if fallback is None or fit.objective > fallback.objective:
+            fallback = fit
+    return fallback
