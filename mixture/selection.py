@@ -442,7 +442,9 @@ def select_model(
     if models is None:
         models = gaussian_models(structures, reg_covar=reg_covar, prior=prior)
     elif structures is not None or prior is not None:
-        raise ValueError("give either structures or models, not both (a prior goes with structures)")
+        raise ValueError(
+            "give either structures or models, not both (a prior goes with structures)"
+        )
     if not models:
         raise ValueError("no models to try")
     base = _base_seed(random_state)

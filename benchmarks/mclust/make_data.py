@@ -10,6 +10,7 @@ different (full, rotated) covariances, moderately overlapping (Bayes-rule
 accuracy with the true parameters about 95%); recipe below,
 numpy.random.default_rng(20240521); values rounded to 6 decimals.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -35,19 +36,23 @@ def synthetic_params():
     """Weights, means and covariances of the 4-component generating mixture (d = 5)."""
     d = 5
     weights = np.array([0.35, 0.30, 0.20, 0.15])
-    means = np.array([
-        [0.0, 0.0, 0.0, 0.0, 0.0],
-        [2.4, 0.8, 0.0, -0.8, 0.4],
-        [-0.8, 2.8, 1.2, 0.4, -0.8],
-        [1.2, -0.8, 2.8, 1.6, 0.8],
-    ])
+    means = np.array(
+        [
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+            [2.4, 0.8, 0.0, -0.8, 0.4],
+            [-0.8, 2.8, 1.2, 0.4, -0.8],
+            [1.2, -0.8, 2.8, 1.6, 0.8],
+        ]
+    )
     # covariance k = R_k diag(s_k^2) R_k^T with a random rotation R_k
-    scales = np.array([
-        [1.0, 1.0, 1.0, 1.0, 1.0],          # spherical-ish
-        [2.0, 1.0, 0.6, 0.5, 0.4],          # elongated
-        [0.5, 0.5, 1.5, 1.0, 0.8],
-        [1.2, 0.3, 0.8, 0.6, 1.5],
-    ])
+    scales = np.array(
+        [
+            [1.0, 1.0, 1.0, 1.0, 1.0],  # spherical-ish
+            [2.0, 1.0, 0.6, 0.5, 0.4],  # elongated
+            [0.5, 0.5, 1.5, 1.0, 0.8],
+            [1.2, 0.3, 0.8, 0.6, 1.5],
+        ]
+    )
     rot_rng = np.random.default_rng(7)
     covs = []
     for k in range(4):
