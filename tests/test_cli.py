@@ -452,3 +452,19 @@ def test_warnings_after_success_are_single_lines() -> None:
     assert status == 0
     assert all(line.startswith("mixture: ") for line in err.splitlines())
     assert len(err.splitlines()) == len(set(err.splitlines()))  # each distinct one once
+
+
+def test_prior_and_degenerate_candidates_in_the_report(tmp_path) -> None:
+    rng = np.random.default_rng(10)
+    X = np.concatenate([rng.normal(0.0, 1.0, (150, 2)), np.tile([[4.0, 4.0]], (15, 1))])
+    data = write_csv(tmp_path / "stack.csv", ["a", "b"], X)
+    status, out, err = run("fit", str(data), "-k", "1-4", "--json")
+    assert status == 0, err
+    table = json.loads(out)["table"]
+    assert all("degenerate" in row for row in table)
+    status, out, err = run("fit", str(data), "-k", "1-4", "--prior", "--save", "-")
+    assert status == 0, err
+    model = tmp_path / "m.json"
+    model.write_text(out)
+    assert model_files.load(model).selection["settings"]["prior"] is not None
+    assert "| degenerate |" in err.splitlines()[2]  # the report, on stderr with --save -

@@ -217,11 +217,18 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         "sample work in the data's units",
     )
     fit.add_argument(
+        "--prior",
+        action="store_true",
+        help="MAP estimation with mclust's default conjugate prior (priorControl()); keeps "
+        "components on duplicated values from collapsing",
+    )
+    fit.add_argument(
         "--n-init",
         type=_whole_number(1, maximum=10_000),
         default=1,
         metavar="N",
-        help="EM restarts per candidate (default 1)",
+        help="k-means starts per candidate, besides the hierarchical and split starts "
+        "(default 1)",
     )
     fit.add_argument(
         "--seed",

@@ -27,7 +27,7 @@ from mixture.cli.report import (
     write_labels,
     write_samples,
 )
-from mixture.gaussian import structure_named
+from mixture.gaussian import DefaultPrior, structure_named
 from mixture.outputs import check_outputs, output_stream, write_output
 from mixture.preprocessing import Standardization
 from mixture.saved_model import SavedModel
@@ -157,6 +157,8 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
     standardization = Standardization.fit(table.X, table.names) if args.standardize else None
     X = table.X if standardization is None else standardization.transform(table.X)
     _refuse_unsquarable(X, table.names, standardized=standardization is not None)
+    # With the prior, as in mclust, no regulariser: the prior keeps covariances proper.
+    prior_options = {"prior": DefaultPrior(), "reg_covar": 0.0} if args.prior else {}
     selection = select_model(
         X,
         n_components=counts,
@@ -165,6 +167,7 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         n_init=args.n_init,
         random_state=args.seed,
         progress=Progress(streams.err, enabled=not args.quiet),
+        **prior_options,
     )
     settings = {
         "components": counts,
@@ -172,6 +175,7 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         "n_init": args.n_init,
         "seed": args.seed,
         "standardize": args.standardize,
+        "prior": "mclust default (priorControl)" if args.prior else None,
     }
     model = SavedModel(
         selection.best.result,
