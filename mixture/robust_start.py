@@ -13,10 +13,12 @@ structure, model selection fits K = 1, 2, ... in turn, and for every K runs EM f
 
 each to a loose tolerance (short runs), continues the best to the full tolerance, and keeps
 the run with the highest log-likelihood (log-posterior with a prior) among those that are
-not degenerate (:mod:`mixture.degeneracy`). If none beats the K - 1 fit, the K - 1
-fit with its broadest component duplicated (two identical halves: the same density) is
-kept instead, so within a structure **the selected log-likelihood never decreases as K
-grows**. Everything is seeded from ``(random_state, structure, K)`` and the chain always
+not degenerate (:mod:`mixture.degeneracy`). If its log-likelihood is below the K - 1
+fit's, the K - 1 fit with its broadest component duplicated (two identical halves: the
+same density) is kept instead, so within a structure **the selected log-likelihood never
+decreases as K grows**. (With a prior, EM maximises the log-posterior, whose prior term
+changes with K; EM from the duplicate then moves to a MAP fit near it, and the guarantee
+holds only for maximum-likelihood fits.) Everything is seeded from ``(random_state, structure, K)`` and the chain always
 starts at K = 1, so a candidate's fit does not depend on which other candidates are in the
 grid.
 """
@@ -117,6 +119,11 @@ def split_broadest(mixture: Mixture, *, offset: float = 0.5) -> Mixture:
     return Mixture(new_weights, split)
 
 
+def _loglik(fit: ChainFit) -> float:
+    """The fit's total log-likelihood (its objective without the log-prior)."""
+    return fit.objective - fit.result.family.log_prior()
+
+
 def _objective(result: MixtureResult, X: np.ndarray, weights: np.ndarray | None) -> float:
     n_rows = float(X.shape[0] if weights is None else weights.sum())
     return result.score(X, weights) * n_rows + result.family.log_prior()
@@ -192,15 +199,17 @@ def fit_structure_chain(
             start = GivenParameters(split_broadest(previous.result))
             runs.append(("split", _run(template, start, seed, X, weights, short)))
         chosen = _refine_best(runs, template, seed_of(K), X, weights, options, resolution)
-        if previous is not None and (chosen is None or chosen.objective < previous.objective):
+        if previous is not None and (chosen is None or _loglik(chosen) < _loglik(previous)):
             duplicate = GivenParameters(split_broadest(previous.result, offset=0.0))
             result = _run(template, duplicate, seed_of(K), X, weights, options)
             if result is not None:
                 found = find_degeneracies(result, n_rows, resolution)
-                chosen = ChainFit(
+                copy = ChainFit(
                     result, "duplicate", str(found[0]) if found else None,
                     _objective(result, X, weights),
                 )  # fmt: skip
+                if chosen is None or _loglik(copy) > _loglik(chosen):
+                    chosen = copy
         if chosen is None:
             raise DegenerateComponentError(
                 f"no start gave a fit with {K} components: every run degenerated"
