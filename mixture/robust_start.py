@@ -18,9 +18,9 @@ fit's, the K - 1 fit with its broadest component duplicated (two identical halve
 same density) is kept instead, so within a structure **the selected log-likelihood never
 decreases as K grows**. (With a prior, EM maximises the log-posterior, whose prior term
 changes with K; EM from the duplicate then moves to a MAP fit near it, and the guarantee
-holds only for maximum-likelihood fits.) Everything is seeded from ``(random_state, structure, K)`` and the chain always
-starts at K = 1, so a candidate's fit does not depend on which other candidates are in the
-grid.
+holds only for maximum-likelihood fits.) Everything is seeded from ``(random_state,
+structure, K)`` and the chain always starts at K = 1, so a candidate's fit does not depend
+on which other candidates are in the grid.
 """
 
 from __future__ import annotations
