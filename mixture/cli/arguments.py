@@ -227,8 +227,7 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         type=_whole_number(1, maximum=10_000),
         default=1,
         metavar="N",
-        help="k-means starts per candidate, besides the hierarchical and split starts "
-        "(default 1)",
+        help="k-means starts per candidate, besides the hierarchical and split starts (default 1)",
     )
     fit.add_argument(
         "--seed",
