@@ -18,7 +18,10 @@ missed mclust's optimum on wine's diag,4 by 16 log-likelihood units: measured wi
 ``benchmarks/compare_mclust.py``.) If its log-likelihood is below the K - 1
 fit's, the K - 1 fit with its broadest component duplicated (two identical halves: the
 same density) is kept instead, so within a structure **the selected log-likelihood never
-decreases as K grows**. (With a prior, EM maximises the log-posterior, whose prior term
+decreases as K grows** (beyond a relative :data:`TIE` of 1e-10, round-off). Starts that
+reach the same optimum are told apart only by round-off, so among fits within ``TIE`` of
+the best, the first in the order above wins: the choice does not flip with the summation
+order or the BLAS kernel. (With a prior, EM maximises the log-posterior, whose prior term
 changes with K; EM from the duplicate then moves to a MAP fit near it, and the guarantee
 holds only for maximum-likelihood fits.) Everything is seeded from ``(random_state,
 structure, K)`` and the chain always starts at K = 1, so a candidate's fit does not depend
@@ -42,7 +45,10 @@ from mixture.hierarchical import Hierarchical
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture
 
-__all__ = ["ChainFit", "fit_structure_chain", "split_broadest"]
+__all__ = ["TIE", "ChainFit", "fit_structure_chain", "split_broadest"]
+
+TIE = 1e-10
+"""Objectives this close (relative) are the same optimum reached from different starts."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,9 @@ def fit_structure_chain(
             start = GivenParameters(split_broadest(previous.result))
             runs.append(("split", _run(template, start, seed, X, weights, options)))
         chosen = _best(runs, X, weights, resolution)
-        if previous is not None and (chosen is None or _loglik(chosen) < _loglik(previous)):
+        if previous is not None and (
+            chosen is None or _loglik(chosen) < _loglik(previous) - TIE * abs(_loglik(previous))
+        ):
             duplicate = GivenParameters(split_broadest(previous.result, offset=0.0))
             result = _run(template, duplicate, seed_of(K), X, weights, options)
             if result is not None:
@@ -231,4 +239,8 @@ def _best(
             fits.append(ChainFit(result, name, str(found[0]) if found else None, objective))
     if not fits:
         return None
-    return max(fits, key=lambda fit: (fit.degenerate is None, fit.objective))
+    pool = [fit for fit in fits if fit.degenerate is None] or fits
+    top = max(fit.objective for fit in pool)
+    # Starts that reach the same optimum differ only by round-off, which another summation
+    # order or BLAS kernel can flip: within TIE of the best, the first start in order wins.
+    return next(fit for fit in pool if fit.objective >= top - TIE * abs(top))
