@@ -140,21 +140,43 @@ def _divisor(weight: np.ndarray) -> np.ndarray:
     return np.where(weight > 0, weight, 1.0)
 
 
+_LAPACK: dict[str, tuple[Any, Any]] = {}
+
+
+def _lapack(matrix: np.ndarray) -> tuple[Any, Any]:
+    """LAPACK's Cholesky factorisation and triangular solve for the matrix's dtype.
+
+    The same routines ``scipy.linalg.cholesky`` and ``solve_triangular`` call, without their
+    wrappers' per-call checks: those cost 5-30 microseconds per component and M-step, a third
+    of a model selection on a few hundred rows, for bit-identical results.
+    """
+    key = matrix.dtype.char
+    if key not in _LAPACK:
+        _LAPACK[key] = linalg.get_lapack_funcs(("potrf", "trtrs"), (matrix,))
+    return _LAPACK[key]
+
+
 def _cholesky_lower(matrix: np.ndarray, what: str) -> np.ndarray:
-    try:
-        return linalg.cholesky(matrix, lower=True, check_finite=False)
-    except linalg.LinAlgError:
+    potrf, _ = _lapack(matrix)
+    lower, info = potrf(matrix, lower=1, clean=1, overwrite_a=0)
+    if info > 0:
         raise DegenerateComponentError(
             f"{what} is not positive definite: the component has collapsed onto a "
             "lower-dimensional set of rows. Increase reg_covar, use fewer components, or "
             "remove duplicated rows and constant features."
-        ) from None
+        )
+    if info < 0:
+        raise ValueError(f"{what}: LAPACK potrf rejected argument {-info}")
+    return lower
 
 
 def _precision_cholesky_of(covariance: np.ndarray, what: str) -> np.ndarray:
     lower = _cholesky_lower(covariance, what)
-    eye = np.eye(covariance.shape[0])
-    return linalg.solve_triangular(lower, eye, lower=True, check_finite=False).T
+    _, trtrs = _lapack(lower)
+    inverse, info = trtrs(lower, np.eye(covariance.shape[0], dtype=lower.dtype), lower=1)
+    if info != 0:
+        raise DegenerateComponentError(f"{what} has a singular Cholesky factor")
+    return inverse.T
 
 
 def _prior_divisor(divisor: np.ndarray, weight: np.ndarray) -> np.ndarray:
