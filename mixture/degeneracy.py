@@ -23,20 +23,22 @@ A component ``k`` with mixing weight ``w_k`` over data of total weight ``n`` (so
    of ``delta_j``. Data recorded to whole minutes cannot support a component narrower than
    the rounding (Old Faithful's waiting times: a component on the 14 rows at exactly 83).
 
-Only Gaussian families are checked; other families are never called degenerate here.
+The rules live here; a family applies them through its ``degeneracies`` method (Gaussian
+families do; other families report none), so the engine can warn without knowing
+Gaussians.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mixture.gaussian import GaussianFamily
-from mixture.model import Mixture
+if TYPE_CHECKING:
+    from mixture.model import Mixture
 
-__all__ = ["Degeneracy", "column_resolution", "find_degeneracies"]
+__all__ = ["Degeneracy", "column_resolution", "component_degeneracies", "find_degeneracies"]
 
 REGULARISER_MARGIN = 0.01
 """A variance within this fraction of ``reg_covar`` above it is the regulariser's alone."""
@@ -81,29 +83,27 @@ def column_resolution(X: Any) -> np.ndarray:
     return gaps
 
 
-def _min_rows(family: GaussianFamily) -> float:
-    """Effective rows a component needs for its own covariance parameters."""
-    n_features = family.n_features
-    structure = family.structure
-    own = structure.n_parameters(2, n_features) - structure.n_parameters(1, n_features)
-    if own == 0:  # shared across components
-        return 0.0
-    return float(n_features + 1) if own > n_features else 2.0
-
-
-def find_degeneracies(
-    mixture: Mixture,
+def component_degeneracies(
+    covariances: np.ndarray,
+    weights: np.ndarray,
     total_weight: float,
+    reg_covar: float,
+    needed_rows: float,
     resolution: np.ndarray | None = None,
 ) -> list[Degeneracy]:
-    """The degenerate components of a fitted mixture (empty when there are none).
+    """The three rules above, for Gaussian components given by dense covariances.
 
     Parameters
     ----------
-    mixture : Mixture
-        A fitted mixture (a ``MixtureResult``); only Gaussian families are checked.
+    covariances : ndarray of shape (n_components, n_features, n_features)
+        Dense covariance matrices, ``reg_covar`` included.
+    weights : ndarray of shape (n_components,)
     total_weight : float
-        The number of rows (or summed row weight) it was fitted to.
+        Rows (or summed row weight) of the fit.
+    reg_covar : float
+    needed_rows : float
+        ``D + 1`` for a covariance with more than ``D`` free parameters per component, 2 for
+        one with at most ``D``, 0 for a shared one (rule 1 flags ``N_k <= needed_rows - 1``).
     resolution : ndarray of shape (n_features,), optional
         :func:`column_resolution` of the data; without it rule 3 is not applied.
 
@@ -112,20 +112,15 @@ def find_degeneracies(
     list of Degeneracy
         At most one per component: the first rule it breaks.
     """
-    family = mixture.family
-    if not isinstance(family, GaussianFamily):
-        return []
-    weights = mixture.weights
-    covariances = family.covariance_matrices
-    reg_covar = family.reg_covar
-    needed = _min_rows(family)
     smallest = np.linalg.eigvalsh(covariances)[:, 0]
     variances = np.diagonal(covariances, axis1=1, axis2=2) - reg_covar
     found = []
     for k in np.flatnonzero(weights > 0):
         rows = total_weight * float(weights[k])
-        if needed > 0 and rows <= needed - 1:
-            reason = f"{rows:.3g} effective rows, fewer than the {needed:.0f} its covariance needs"
+        if needed_rows > 0 and rows <= needed_rows - 1:
+            reason = (
+                f"{rows:.3g} effective rows, fewer than the {needed_rows:.0f} its covariance needs"
+            )
         elif reg_covar > 0 and smallest[k] <= reg_covar * (1 + REGULARISER_MARGIN):
             reason = (
                 f"its smallest variance ({smallest[k]:.3g}) is only the regulariser "
@@ -136,6 +131,28 @@ def find_degeneracies(
         if reason is not None:
             found.append(Degeneracy(int(k), reason))
     return found
+
+
+def find_degeneracies(
+    mixture: Mixture,
+    total_weight: float,
+    resolution: np.ndarray | None = None,
+) -> list[Degeneracy]:
+    """The degenerate components of a fitted mixture (empty when there are none).
+
+    Asks the mixture's family (:meth:`~mixture.family.ComponentFamily.degeneracies`):
+    Gaussian families apply the rules above; other families report none.
+
+    Parameters
+    ----------
+    mixture : Mixture
+        A fitted mixture (a ``MixtureResult``).
+    total_weight : float
+        The number of rows (or summed row weight) it was fitted to.
+    resolution : ndarray of shape (n_features,), optional
+        :func:`column_resolution` of the data; without it rule 3 is not applied.
+    """
+    return mixture.family.degeneracies(mixture.weights, total_weight, resolution)
 
 
 def _below_resolution(variances: np.ndarray, resolution: np.ndarray | None) -> str | None:

@@ -33,6 +33,7 @@ from mixture.component import Component
 from mixture.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
+    DegenerateFitWarning,
     DegenerateRunWarning,
     EmptyComponentWarning,
 )
@@ -420,6 +421,14 @@ class MixtureEM:
                 f"EM run {run} of {n_runs} was skipped because a component degenerated: "
                 f"{error} The best of the other runs is kept.",
                 DegenerateRunWarning,
+                stacklevel=2,
+            )
+        total = float(data.shape[0] if weights is None else np.sum(weights))
+        for found in best.family.degeneracies(best.weights, total):
+            warnings.warn(
+                f"the fit is degenerate, {found}; its likelihood is an artefact of the "
+                "regulariser, not a maximum (try fewer components, more restarts or a prior)",
+                DegenerateFitWarning,
                 stacklevel=2,
             )
         if not best.converged:

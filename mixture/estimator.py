@@ -12,7 +12,6 @@ from __future__ import annotations
 import numbers
 import sys
 import time
-import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -26,9 +25,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mixture._validation import check_container, check_data, check_int, check_nonnegative_float
 from mixture.callbacks import Callback, IterationState
-from mixture.degeneracy import find_degeneracies
 from mixture.engine import MixtureEM, MixtureResult
-from mixture.exceptions import DegenerateComponentError, DegenerateFitWarning, NotFittedError
+from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian import (
     STRUCTURE_NAMES,
     FullCovariance,
@@ -332,14 +330,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 result = engine.fit(data, weights)
         except DegenerateComponentError as error:
             raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
-        total = float(data.shape[0] if weights is None else np.sum(weights))
-        for found in find_degeneracies(result, total):
-            warnings.warn(
-                f"the fit is degenerate, {found}; its likelihood is an artefact of reg_covar, "
-                "not a maximum (try fewer components or more restarts)",
-                DegenerateFitWarning,
-                stacklevel=3,
-            )
         self._store(result, data.dtype)
         return result.predict(data)
 

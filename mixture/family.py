@@ -111,6 +111,23 @@ class ComponentFamily(ABC):
     def n_parameters(self) -> int:
         """Free parameters of all components (mixing weights excluded)."""
 
+    def degeneracies(
+        self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
+    ) -> list[Any]:
+        """Components of this fitted family that are degenerate (see
+        :mod:`mixture.degeneracy`), as ``Degeneracy`` objects; none by default.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (n_components,)
+            The mixing weights of the fit.
+        total_weight : float
+            Rows (or summed row weight) of the fit.
+        resolution : ndarray of shape (n_features,), optional
+            The data's resolution per column, for the rounding rule.
+        """
+        return []
+
     @abstractmethod
     def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Draw ``counts[k]`` rows from component ``k``, stacked in component order.

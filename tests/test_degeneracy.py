@@ -142,3 +142,14 @@ def test_a_candidates_fit_does_not_depend_on_the_grid() -> None:
     for other in (alone, reordered, in_parallel):
         assert tied3(other).log_likelihood == reference.log_likelihood
         np.testing.assert_array_equal(tied3(other).result.weights, reference.result.weights)
+
+
+def test_the_engine_warns_too_and_other_families_report_none() -> None:
+    from mixture import Poisson
+
+    X = np.concatenate([np.random.default_rng(4).normal(size=(60, 2)), np.ones((1, 2)) * 40])
+    with pytest.warns(DegenerateFitWarning, match="component"):
+        MixtureEM(GaussianFamily(2, DiagonalCovariance()), random_state=0).fit(X)
+    counts = np.random.default_rng(5).poisson(3.0, size=(50, 2)).astype(float)
+    fitted = MixtureEM([Poisson([1.0, 1.0]), Poisson([5.0, 5.0])], random_state=0).fit(counts)
+    assert find_degeneracies(fitted, 50.0) == []

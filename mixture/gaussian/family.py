@@ -9,6 +9,7 @@ from scipy import linalg
 
 from mixture._validation import check_int, check_nonnegative_float
 from mixture.component import Statistics
+from mixture.degeneracy import Degeneracy, component_degeneracies
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.family import ComponentFamily
 from mixture.gaussian.covariance import (
@@ -357,6 +358,18 @@ class GaussianFamily(ComponentFamily):
             covariances = self._structure.keep_where(covariances, self._covariances, empty)
         _check_resolvable(means, covariances, self._structure)
         return self._with_parameters(means, covariances, prior)
+
+    def degeneracies(
+        self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
+    ) -> list[Degeneracy]:
+        """Degenerate components by the rules of :mod:`mixture.degeneracy`."""
+        n_features = self._fitted().n_features
+        structure = self._structure
+        own = structure.n_parameters(2, n_features) - structure.n_parameters(1, n_features)
+        needed = 0.0 if own == 0 else float(n_features + 1) if own > n_features else 2.0
+        return component_degeneracies(
+            self.covariance_matrices, weights, total_weight, self._reg_covar, needed, resolution
+        )
 
     @property
     def n_parameters(self) -> int:
