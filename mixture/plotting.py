@@ -168,6 +168,10 @@ def _marginal_density(mixture: Mixture, grid: np.ndarray, columns: Sequence[int]
 def criterion_curves(selection: Any, *, criterion: str | None = None, ax: Any = None) -> Any:
     """A criterion against the number of components, one line per model (mclust's plot).
 
+    Degenerate candidates (collapsed components, see :mod:`mixture.degeneracy`) are not on
+    the lines: they are grey crosses, as they take no part in the selection. The circle marks
+    the best proper candidate by the criterion plotted.
+
     Parameters
     ----------
     selection : ModelSelection
@@ -175,23 +179,34 @@ def criterion_curves(selection: Any, *, criterion: str | None = None, ax: Any = 
     """
     ax = _axes(ax)
     criterion = criterion or selection.criterion
+    proper = [c for c in selection.candidates if c.degenerate is None]
+    degenerate = [c for c in selection.candidates if c.degenerate is not None]
     models: dict[str, list[tuple[int, float]]] = {}
-    for candidate in selection.candidates:
+    for candidate in proper:
         models.setdefault(candidate.model, []).append(
             (candidate.n_components, candidate.score(criterion))
         )
     for index, (model, points) in enumerate(models.items()):
         ks, scores = zip(*sorted(points), strict=True)
         ax.plot(ks, scores, marker="o", label=model, color=_colour(index))
-    best = selection.best
-    ax.scatter(
-        [best.n_components],
-        [best.score(criterion)],
-        s=160,
-        facecolors="none",
-        edgecolors="black",
-        label=f"best: {best.model}, {best.n_components}",
-    )
+    if degenerate:
+        ax.scatter(
+            [c.n_components for c in degenerate],
+            [c.score(criterion) for c in degenerate],
+            marker="x",
+            color="0.55",
+            label="degenerate (excluded)",
+        )
+    if proper:
+        best = min(proper, key=lambda c: c.score(criterion))
+        ax.scatter(
+            [best.n_components],
+            [best.score(criterion)],
+            s=160,
+            facecolors="none",
+            edgecolors="black",
+            label=f"best by {criterion.upper()}: {best.model}, {best.n_components}",
+        )
     ax.set_xlabel("number of components")
     ax.set_ylabel(f"{criterion.upper()} (lower is better)")
     ax.legend()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.patches import Ellipse
 
-from mixture import GaussianFamily, History, MixtureEM, select_model
+from mixture import GaussianFamily, History, KMeansPlusPlus, MixtureEM, select_model
 from mixture import plotting as mp
 from mixture.datasets import load_faithful
 
@@ -65,6 +65,25 @@ def test_criterion_curves_and_trace(faithful) -> None:
     ax = mp.log_likelihood_trace(result)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), result.log_likelihood_history)
     plt.close("all")
+
+
+def test_criterion_curves_leave_out_degenerate_fits_and_circle_the_plotted_criterion() -> None:
+    rng = np.random.default_rng(7)
+    X = np.concatenate([rng.normal(0.0, 1.0, (120, 2)), np.tile([[3.0, 3.0]], (12, 1))])
+    selection = select_model(X, n_components=range(1, 5), initializer=KMeansPlusPlus(), n_init=1)
+    degenerate = {(c.model, c.n_components) for c in selection.degenerate}
+    for criterion in ("bic", "aic"):
+        ax = mp.criterion_curves(selection, criterion=criterion)
+        plotted = {(line.get_label(), int(k)) for line in ax.get_lines() for k in line.get_xdata()}
+        assert not plotted & degenerate  # no degenerate fit on a line
+        proper = [c for c in selection.candidates if c.degenerate is None]
+        best = min(proper, key=lambda c: c.score(criterion))
+        circle = ax.collections[-1]
+        np.testing.assert_allclose(
+            circle.get_offsets()[0], [best.n_components, best.score(criterion)]
+        )
+        assert f"best by {criterion.upper()}" in circle.get_label()
+        plt.close("all")
 
 
 def test_em_snapshots_show_the_recorded_iterations(faithful) -> None:
