@@ -197,7 +197,9 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         with _text_output(args.labels, "--labels", streams) as stream:
             write_labels(stream, model, table.X)
     if args.plot:
-        image = plot_bytes(selection, X, _axis_names(table.names, standardization), _format(args))
+        image = plot_bytes(
+            selection, X, _axis_names(table.names, standardization), plot_format(args.plot)
+        )
         write_output(args.plot, image, label="--plot")
     if args.json:
         print(json.dumps(summary(model), indent=1, allow_nan=False), file=streams.out)
@@ -220,10 +222,6 @@ def _refuse_unsquarable(X: np.ndarray, names: list[str], standardized: bool) -> 
             f"column {names[j]!r} holds values up to {largest[j]:.3g}, too large to square in "
             f"floating point for a Gaussian fit; {hint}"
         )
-
-
-def _format(args: argparse.Namespace) -> str:
-    return plot_format(args.plot)
 
 
 def _axis_names(names: list[str], standardization: Standardization | None) -> list[str]:
