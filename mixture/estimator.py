@@ -411,7 +411,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 )
         if self.precisions_init is not None:
             precisions = np.asarray(self.precisions_init, dtype=np.float64)
-            expected = family.structure.covariance_shape(n_components, n_features)
+            expected = family.structure.form.shape(n_components, n_features)
             what = f"The parameter '{self.covariance_type} precision'"
             if precisions.shape != expected:
                 raise ValueError(
@@ -419,12 +419,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     "(precisions_init)"
                 )
             try:
-                family.structure.check_covariances(precisions)
+                family.structure.form.check(precisions)
             except ValueError as exc:
                 matrices = self.covariance_type in ("full", "tied")
                 should = "symmetric, positive-definite" if matrices else "positive"
                 raise ValueError(f"{what} should be {should} (precisions_init: {exc})") from None
-            covariances = family.structure.covariances_from_precisions(precisions)
+            covariances = family.structure.form.covariances_from_precisions(precisions)
         return weights, means, covariances
 
     def _initialise_only(
@@ -442,7 +442,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _store(self, result: MixtureResult, dtype: np.dtype) -> None:
         family = result.family
         factors = family.precisions_cholesky
-        precisions = family.structure.precisions_from_cholesky(factors)
+        precisions = family.structure.form.precisions_from_cholesky(factors)
         self.result_ = result
         self.weights_ = result.weights.astype(dtype)
         self.means_ = family.means.astype(dtype)

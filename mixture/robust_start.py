@@ -107,8 +107,10 @@ def split_broadest(mixture: Mixture, *, offset: float = 0.5) -> Mixture:
     means[k] += step
     means[-1] -= step
     structure = family.structure
-    pieces = [structure.component_covariance(family.covariances, j) for j in range(len(weights))]
-    covariances = structure.stack([*pieces, pieces[k]])
+    pieces = [
+        structure.form.component_covariance(family.covariances, j) for j in range(len(weights))
+    ]
+    covariances = structure.form.stack([*pieces, pieces[k]])
     new_weights = np.append(weights, weights[k] / 2.0)
     new_weights[k] /= 2.0
     split = GaussianFamily(

@@ -82,7 +82,7 @@ def test_resolution_flags_a_component_narrower_than_the_rounding() -> None:
 def test_too_few_effective_rows(structure, rows, flagged) -> None:
     n_rows = 100.0
     K, D = 2, 3
-    shape = structure.covariance_shape(K, D)
+    shape = structure.form.shape(K, D)
     # Unit covariances in the structure's own shape: matrices (full, tied), diagonals, scalars.
     is_matrix = shape[-2:] == (D, D)
     covariances = np.broadcast_to(np.eye(D), shape) if is_matrix else np.ones(shape)

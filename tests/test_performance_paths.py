@@ -204,7 +204,7 @@ def test_chunk_moments_match_centred_reference(name, layout) -> None:
     rng = np.random.default_rng(7)
     X = rng.normal(size=(2500, 4)) * [1.0, 2.0, 0.5, 3.0] + [5.0, -2.0, 0.0, 1.0]
     W = np.asarray(rng.dirichlet(np.ones(3), size=2500), order=layout)
-    weight, mean, scatter = STRUCTURES[name].chunk_moments(X, W)
+    weight, mean, scatter = STRUCTURES[name].form.chunk_moments(X, W)
     expected = centred_reference(name, X, W)
     # Column sums of 2500 responsibilities, by the kernel and by numpy: about 2500 ulps.
     assert_close_in_ulps(weight, expected[0], 2500)
@@ -223,7 +223,7 @@ def test_raw_moments_fall_back_to_centring_where_they_cancel(name) -> None:
     W = np.zeros((1000, 2))
     W[:500, 0] = 1.0
     W[500:, 1] = 1.0
-    _, _, scatter = STRUCTURES[name].chunk_moments(X, W)
+    _, _, scatter = STRUCTURES[name].form.chunk_moments(X, W)
     expected = centred_reference(name, X, W)
     np.testing.assert_allclose(scatter, expected[2], rtol=1e-9)
 
@@ -234,7 +234,7 @@ def test_tied_scatter_with_unweighted_rows_and_empty_component() -> None:
     W = rng.dirichlet(np.ones(4), size=3000)
     W[:100] = 0.0  # rows with zero total weight (zero sample weight)
     W[:, 2] = 0.0  # an empty component
-    weight, _, scatter = TiedCovariance().chunk_moments(X, W)
+    weight, _, scatter = TiedCovariance().form.chunk_moments(X, W)
     nonempty = [0, 1, 3]  # an empty component adds nothing to the pooled scatter
     expected = centred_reference("tied", X - 1e6, W[:, nonempty])
     assert weight[2] == 0.0
@@ -246,7 +246,7 @@ def test_chunk_moments_of_float32_rows(name) -> None:
     rng = np.random.default_rng(10)
     X = (rng.normal(size=(3000, 5)) * 2.0 + 3.0).astype(np.float32)
     W = rng.dirichlet(np.ones(3), size=3000).astype(np.float32)
-    _, mean, scatter = STRUCTURES[name].chunk_moments(X, W)
+    _, mean, scatter = STRUCTURES[name].form.chunk_moments(X, W)
     expected = centred_reference(name, X.astype(np.float64), W.astype(np.float64))
     assert scatter.dtype == np.float64
     assert scaled_error(mean, expected[1]) < 1e-5

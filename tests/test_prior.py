@@ -39,7 +39,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "prior_refer
 
 # -- an independent log-posterior (scipy.stats), on dense covariance matrices ----------------
 def dense(structure, covariances, n_components, n_features):
-    full = structure.full_matrices(covariances, n_features)
+    full = structure.form.dense(covariances, n_features)
     return np.broadcast_to(full, (n_components, n_features, n_features))
 
 
@@ -145,7 +145,7 @@ def test_map_m_step_maximises_the_complete_data_log_posterior(structure, seed, s
         return -complete_data_log_posterior(X, resp, prior, structure, means, covariances)
 
     # Start the optimiser away from the answer: at the data's mean and an identity covariance.
-    start_covariances = np.ones(structure.covariance_shape(n_components, n_features))
+    start_covariances = np.ones(structure.form.shape(n_components, n_features))
     if structure.name in ("full", "tied"):
         start_covariances = np.broadcast_to(np.eye(n_features), start_covariances.shape)
     start = np.concatenate(
@@ -316,7 +316,7 @@ def test_a_component_on_duplicated_rows_does_not_collapse(structure, seed, n_dup
     )
     bound = smallest_scale / (prior.dof + X.shape[0] * n_features + n_features + 1 + 2)
     for _ in range(20):
-        smallest = structure.smallest_variances(mixture.family.covariances, 2)
+        smallest = structure.form.smallest_variances(mixture.family.covariances, 2)
         assert (smallest >= bound).all()
         mixture = engine.m_step(mixture, engine.e_step(X, mixture))
 

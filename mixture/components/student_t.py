@@ -246,7 +246,7 @@ class StudentT(Component):
         reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
 
         stacked = self._checked_scale(scale, structure, n_features)
-        dense = structure.full_matrices(stacked, n_features)[0]
+        dense = structure.form.dense(stacked, n_features)[0]
         try:
             cholesky = linalg.cholesky(dense, lower=True, check_finite=False)
         except linalg.LinAlgError:
@@ -276,9 +276,9 @@ class StudentT(Component):
         raw = np.asarray(scale)
         if raw.dtype.kind not in "biuf":
             raise ValueError(f"scale must contain only real numbers; got dtype {raw.dtype}")
-        expected = structure.covariance_shape(1, n_features)
+        expected = structure.form.shape(1, n_features)
         try:
-            stacked = structure.stack([raw.astype(np.float64)])
+            stacked = structure.form.stack([raw.astype(np.float64)])
         except ValueError as error:
             raise ValueError(f"scale does not fit {structure!r}: {error}") from None
         if stacked.shape != expected:
@@ -289,7 +289,7 @@ class StudentT(Component):
         if not np.isfinite(stacked).all():
             raise ValueError("scale contains NaN or infinity")
         try:
-            structure.check_covariances(stacked)
+            structure.form.check(stacked)
         except ValueError as error:
             raise ValueError(f"scale is not a valid scale of {structure!r}: {error}") from None
         return stacked
@@ -336,7 +336,7 @@ class StudentT(Component):
     @property
     def scale(self) -> np.ndarray:
         """Scale in the structure's single-component form (``(D, D)``, ``(D,)`` or scalar)."""
-        return np.array(self._structure.component_covariance(self._scale, 0))
+        return np.array(self._structure.form.component_covariance(self._scale, 0))
 
     @property
     def scale_matrix(self) -> np.ndarray:
@@ -548,7 +548,7 @@ class StudentT(Component):
             df = self._solve_df(statistics.log_u_minus_u / statistics.weight)
         else:
             df = self._df
-        return self._with(loc, self._structure.component_covariance(scale, 0), df)
+        return self._with(loc, self._structure.form.component_covariance(scale, 0), df)
 
     def _check_resolvable(self, loc: np.ndarray, scale: np.ndarray) -> None:
         if not np.isfinite(scale).all():
@@ -556,7 +556,7 @@ class StudentT(Component):
                 "the StudentT scale overflowed to infinity: the data's values are too large to "
                 "square in floating point; rescale the data"
             )
-        smallest = float(self._structure.smallest_variances(scale, 1)[0])
+        smallest = float(self._structure.form.smallest_variances(scale, 1)[0])
         resolution = (16 * np.finfo(np.float64).eps * float(np.abs(loc).max())) ** 2
         if not smallest > resolution:
             raise DegenerateComponentError(

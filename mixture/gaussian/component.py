@@ -8,7 +8,7 @@ import numpy as np
 
 from mixture._validation import check_data, check_vector
 from mixture.component import Component, Statistics
-from mixture.gaussian.covariance import CovarianceStructure, FullCovariance, TiedCovariance
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
 from mixture.gaussian.family import GaussianFamily
 from mixture.twins import MultivariateTwin
 
@@ -50,16 +50,21 @@ class Gaussian(Component):
         reg_covar: float = 1e-6,
     ) -> None:
         structure = FullCovariance() if structure is None else structure
-        if isinstance(structure, TiedCovariance):
+        if (
+            isinstance(structure, CovarianceStructure)
+            and structure.component_structure != structure
+        ):
             raise ValueError(
-                "a tied covariance is shared by several components; use "
-                "GaussianFamily(n_components, TiedCovariance()) instead of a single Gaussian"
+                f"a {structure.name} covariance ({structure!r}) constrains several components "
+                "together; use "
+                f"GaussianFamily(n_components, {structure!r}) instead of a single Gaussian, or "
+                f"{structure.component_structure!r} for one component on its own"
             )
         mean = np.array(mean, dtype=np.float64)
         if mean.ndim != 1:
             raise ValueError(f"mean must be 1-D of shape (n_features,); got shape {mean.shape}")
         if isinstance(structure, CovarianceStructure):
-            covariance = structure.stack([np.asarray(covariance, dtype=np.float64)])
+            covariance = structure.form.stack([np.asarray(covariance, dtype=np.float64)])
         self._family = GaussianFamily(
             1, structure, reg_covar=reg_covar, means=mean[None], covariances=covariance
         )
@@ -90,7 +95,7 @@ class Gaussian(Component):
     @property
     def covariance(self) -> np.ndarray:
         """Covariance in the structure's single-component form."""
-        return self.structure.component_covariance(self._family.covariances, 0)
+        return self.structure.form.component_covariance(self._family.covariances, 0)
 
     @property
     def covariance_matrix(self) -> np.ndarray:

@@ -12,11 +12,8 @@ from mixture.component import Statistics
 from mixture.degeneracy import Degeneracy, component_degeneracies
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.family import ComponentFamily
-from mixture.gaussian.covariance import (
-    CovarianceStructure,
-    FullCovariance,
-    LogDensityKernel,
-)
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.kernels import LogDensityKernel
 from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
 from mixture.gaussian.statistics import GaussianStatistics
 
@@ -38,7 +35,7 @@ def _check_resolvable(
             "a component's covariance overflowed to infinity: the data's values are too large "
             "to square in floating point; rescale the data"
         )
-    smallest = structure.smallest_variances(covariances, means.shape[0])
+    smallest = structure.form.smallest_variances(covariances, means.shape[0])
     resolution = (16 * np.finfo(np.float64).eps * np.abs(means).max(axis=1)) ** 2
     collapsed = np.flatnonzero(smallest <= resolution)
     if collapsed.size:
@@ -142,7 +139,7 @@ class GaussianFamily(ComponentFamily):
         if not np.isfinite(means).all():
             raise ValueError("means contain NaN or infinity")
         covariances = np.array(covariances, dtype=np.float64)
-        expected = self._structure.covariance_shape(self._n_components, means.shape[1])
+        expected = self._structure.form.shape(self._n_components, means.shape[1])
         if covariances.shape != expected:
             raise ValueError(
                 f"covariances for {self._structure!r} with {self._n_components} components and "
@@ -150,7 +147,7 @@ class GaussianFamily(ComponentFamily):
             )
         if not np.isfinite(covariances).all():
             raise ValueError("covariances contain NaN or infinity")
-        self._structure.check_covariances(covariances)
+        self._structure.form.check(covariances)
         if isinstance(self._prior, ConjugatePrior):
             self._prior.check_for(self._structure, means.shape[1])
         return means, covariances
@@ -158,9 +155,11 @@ class GaussianFamily(ComponentFamily):
     def _set_parameters(self, means: np.ndarray, covariances: np.ndarray) -> None:
         self._means = means
         self._covariances = covariances
-        self._precisions_cholesky = self._structure.precisions_cholesky(covariances)
+        self._precisions_cholesky = self._structure.form.precisions_cholesky(covariances)
         n_features = means.shape[1]
-        self._half_log_det = self._structure.half_log_det(self._precisions_cholesky, n_features)
+        self._half_log_det = self._structure.form.half_log_det(
+            self._precisions_cholesky, n_features
+        )
         # Densities are computed on rows shifted by this point, so that the data's offset
         # from the origin never enters a subtraction of large numbers.
         self._reference = means.mean(axis=0)
@@ -258,7 +257,7 @@ class GaussianFamily(ComponentFamily):
     def covariance_matrices(self) -> np.ndarray:
         """Dense covariances, ndarray of shape (n_components, n_features, n_features)."""
         fitted = self._fitted()
-        dense = self._structure.full_matrices(fitted._covariances, int(fitted.n_features))
+        dense = self._structure.form.dense(fitted._covariances, int(fitted.n_features))
         return np.array(np.broadcast_to(dense, (self._n_components, *dense.shape[1:])))
 
     @property
@@ -281,11 +280,11 @@ class GaussianFamily(ComponentFamily):
         return self._kernel(X.dtype)(X)
 
     def _kernel(self, dtype: np.dtype) -> LogDensityKernel:
-        """The structure's log-density kernel for rows of ``dtype``, built once per family."""
+        """The form's log-density kernel for rows of ``dtype``, built once per family."""
         kernels = self.__dict__.setdefault("_kernels", {})
         kernel = kernels.get(dtype)
         if kernel is None:
-            kernel = self._structure.log_density_kernel(
+            kernel = self._structure.form.kernel(
                 self._means, self._precisions_cholesky, self._half_log_det, self._reference, dtype
             )
             kernels[dtype] = kernel
@@ -399,7 +398,7 @@ class GaussianFamily(ComponentFamily):
         return tuple(
             Gaussian(
                 self._means[k],
-                self._structure.component_covariance(self._covariances, k),
+                self._structure.form.component_covariance(self._covariances, k),
                 structure=single,
                 reg_covar=self._reg_covar,
             )

@@ -1,7 +1,7 @@
 """Log-density kernels: the E-step of a Gaussian family as GEMMs over row blocks.
 
-A fitted :class:`~mixture.gaussian.family.GaussianFamily` asks its covariance structure for
-a kernel once per M-step (:meth:`CovarianceStructure.log_density_kernel`) and calls it on
+A fitted :class:`~mixture.gaussian.family.GaussianFamily` asks its covariance form for
+a kernel once per M-step (:meth:`CovarianceForm.kernel`) and calls it on
 every chunk of rows. The kernels expand each squared Mahalanobis distance into an inner
 product of per-component coefficients with features of the row shared by all components,
 so one GEMM gives all K distances, with no ``(n, K, D)`` temporary. Where they can, the
@@ -15,14 +15,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mixture._responsibilities import responsibilities_in_place, rows_from
-
-if TYPE_CHECKING:
-    from mixture.gaussian.covariance import CovarianceStructure
 
 __all__ = ["ChunkMoments", "LogDensityKernel"]
 
@@ -69,7 +66,7 @@ def safe_divide(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
 class LogDensityKernel(ABC):
     """Log-densities of K Gaussians of one structure, prepared for rows of one dtype.
 
-    A fitted family builds one per dtype (:meth:`CovarianceStructure.log_density_kernel`)
+    A fitted family builds one per dtype (:meth:`CovarianceForm.kernel`)
     and calls it on every chunk of rows, so everything that depends only on the parameters
     (stacked factors, expansion coefficients, constants) is computed once per M-step, not
     per chunk.
@@ -134,35 +131,6 @@ class ChunkMoments:
 #: ``scatter(X, weights, means)`` of a covariance structure: the centred scatter of rows
 #: ``X`` (n, D) with weights (n, k) about means (k, D).
 CentredScatter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-
-
-class MahalanobisKernel(LogDensityKernel):
-    """Any structure, through its :meth:`CovarianceStructure.mahalanobis` (the reference
-    path, used by structures defined outside this module)."""
-
-    def __init__(
-        self,
-        structure: CovarianceStructure,
-        means: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        half_log_det: np.ndarray,
-        reference: np.ndarray,
-        dtype: Any,
-    ) -> None:
-        self._structure = structure
-        # Round the reference to the data's dtype once and shift rows and means by that same
-        # point, so float32 rows far from the origin are not displaced from the means.
-        self._reference = reference.astype(dtype)
-        self._means = (means - self._reference.astype(np.float64)).astype(dtype)
-        self._factors = precisions_cholesky.astype(dtype, copy=False)
-        self._half_log_det = half_log_det.astype(dtype)
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        out = self._structure.mahalanobis(X - self._reference, self._means, self._factors)
-        out += X.shape[1] * _LOG_2PI
-        out *= -0.5
-        out += self._half_log_det
-        return out
 
 
 class _BlockKernel(LogDensityKernel):

@@ -286,14 +286,14 @@ class ConjugatePrior:
         covariances = np.asarray(covariances, dtype=np.float64)
         n_components, n_features = means.shape
         self.check_for(structure, n_features)
-        precisions_cholesky = structure.precisions_cholesky(covariances)
+        precisions_cholesky = structure.form.precisions_cholesky(covariances)
         total = structure.log_prior_covariance(covariances, precisions_cholesky, self)
         if self.has_mean_prior:
             half_log_det = np.broadcast_to(
-                structure.half_log_det(precisions_cholesky, n_features), (n_components,)
+                structure.form.half_log_det(precisions_cholesky, n_features), (n_components,)
             )
             reference = self._mean
-            distance = structure.mahalanobis(
+            distance = structure.form.mahalanobis(
                 np.zeros((1, n_features)), means - reference, precisions_cholesky
             )[0]
             total += float(
@@ -355,7 +355,7 @@ class DefaultPrior:
         ConjugatePrior
         """
         structure = statistics.structure
-        weight, mean, scatter = structure.pooled_moments(
+        weight, mean, scatter = structure.form.pooled_moments(
             statistics.weight, statistics.mean, statistics.scatter
         )
         total = float(weight[0])

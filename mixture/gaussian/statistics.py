@@ -33,7 +33,8 @@ class GaussianStatistics(Statistics):
     mean : ndarray of shape (n_components, n_features)
         Weighted mean of each component's rows (meaningless where the weight is 0).
     scatter : ndarray
-        Centred scatter in the structure's shape (see :mod:`mixture.gaussian.covariance`).
+        Centred scatter in the shape of the structure's form (see
+        :mod:`mixture.gaussian.moments`).
     structure : CovarianceStructure
     """
 
@@ -59,13 +60,12 @@ class GaussianStatistics(Statistics):
             return cls(
                 np.zeros(n_components),
                 np.zeros((n_components, n_features)),
-                np.zeros(structure.scatter_shape(n_components, n_features)),
+                np.zeros(structure.form.shape(n_components, n_features)),
                 structure,
             )
-        # Each structure computes the chunk's weight, weighted means and scatter about those
-        # means with rows taken relative to the chunk's first row, so neither the means nor
-        # the scatter ever add up numbers carrying the data's offset from the origin.
-        weight, mean, scatter = structure.chunk_moments(X, weights)
+        # The structure's form computes the chunk's weight, weighted means and scatter about
+        # those means (mixture.gaussian.moments).
+        weight, mean, scatter = structure.form.chunk_moments(X, weights)
         return cls(weight, mean, scatter, structure)
 
     def __add__(self, other: Statistics) -> GaussianStatistics:
@@ -82,7 +82,7 @@ class GaussianStatistics(Statistics):
         mean = self.mean + share[:, None] * delta
         factor = self.weight * share  # = w_a w_b / (w_a + w_b)
         scatter = self.scatter + other.scatter
-        scatter += self.structure.merge_term(delta, factor)
+        scatter += self.structure.form.merge_term(delta, factor)
         return GaussianStatistics(total, mean, scatter, self.structure)
 
     def scale(self, factor: float) -> GaussianStatistics:
