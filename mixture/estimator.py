@@ -27,13 +27,8 @@ from mixture._validation import check_container, check_data, check_int, check_no
 from mixture.callbacks import Callback, IterationState
 from mixture.engine import MixtureEM, MixtureResult
 from mixture.exceptions import DegenerateComponentError, NotFittedError
-from mixture.gaussian import (
-    STRUCTURE_NAMES,
-    FullCovariance,
-    GaussianFamily,
-    TiedCovariance,
-    structure_named,
-)
+from mixture.gaussian import MCLUST_NAMES, STRUCTURE_NAMES, GaussianFamily, structure_named
+from mixture.gaussian.forms import FullForm, SharedForm
 from mixture.initializers import (
     Initializer,
     KMeans,
@@ -236,7 +231,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions(set(STRUCTURE_NAMES))],
+        "covariance_type": [StrOptions(set(STRUCTURE_NAMES) | set(MCLUST_NAMES))],
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
         "precisions_init": ["array-like", None],
@@ -421,7 +416,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             try:
                 family.structure.form.check(precisions)
             except ValueError as exc:
-                matrices = self.covariance_type in ("full", "tied")
+                matrices = isinstance(family.structure.form, (FullForm, SharedForm))
                 should = "symmetric, positive-definite" if matrices else "positive"
                 raise ValueError(f"{what} should be {should} (precisions_init: {exc})") from None
             covariances = family.structure.form.covariances_from_precisions(precisions)
@@ -547,7 +542,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         family = self.result_.family
         means = family.means
         structure = family.structure
-        if isinstance(structure, (FullCovariance, TiedCovariance)):
+        if isinstance(structure.form, (FullForm, SharedForm)):
             dense = family.covariance_matrices
             rows = [
                 rng.multivariate_normal(mean, covariance, int(count))

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass
 from typing import NoReturn
 
-from mixture.gaussian import STRUCTURE_NAMES
+from mixture.gaussian import MCLUST_NAMES, SKLEARN_NAMES, STRUCTURE_NAMES, structure_named
 from mixture.selection import CRITERIA
 
 __all__ = [
@@ -121,14 +121,19 @@ class ComponentCounts:
 
 
 def parse_structures(text: str) -> list[str]:
-    """``"all"`` or a comma list of structure names, checked against the registry."""
-    names = list(STRUCTURE_NAMES) if text == "all" else [n.strip() for n in text.split(",")]
-    for name in names:
-        if name not in STRUCTURE_NAMES:
+    """``"all"`` (mclust's 14 models) or a comma list of structure names (scikit-learn's or
+    mclust's), checked against the registry; each structure once, by its own name."""
+    if text == "all":
+        return list(STRUCTURE_NAMES)
+    names = []
+    for name in (n.strip() for n in text.split(",")):
+        try:
+            names.append(structure_named(name).name)
+        except ValueError:
             raise UsageError(
                 f"-c: unknown covariance structure {name!r}; choose from "
-                f"{', '.join(STRUCTURE_NAMES)} or all"
-            )
+                f"{', '.join(STRUCTURE_NAMES)} (or mclust's {', '.join(MCLUST_NAMES)}), or all"
+            ) from None
     return list(dict.fromkeys(names))
 
 
@@ -196,10 +201,11 @@ def build_parser(version: str) -> argparse.ArgumentParser:
     fit.add_argument(
         "-c",
         "--covariance",
-        default="all",
+        default=",".join(SKLEARN_NAMES),
         metavar="STRUCTURES",
-        help=f"covariance structures: {', '.join(STRUCTURE_NAMES)} (comma list) or all "
-        "(default all)",
+        help="covariance structures, a comma list of names: scikit-learn's "
+        f"{', '.join(SKLEARN_NAMES)} or mclust's {', '.join(MCLUST_NAMES)}; or all (mclust's "
+        f"14 models). Default {','.join(SKLEARN_NAMES)}",
     )
     fit.add_argument(
         "--criterion",

@@ -1,7 +1,10 @@
 """The one registry from covariance-structure names to structure objects.
 
 Every place that takes a structure by name (the scikit-learn facade's ``covariance_type``,
-model files, the command line) looks it up here; nothing else dispatches on the name.
+model files, the command line, model selection) looks it up here; nothing else dispatches
+on the name. Each of mclust's 14 models is known by its three-letter name; scikit-learn's
+four also by scikit-learn's names ("full" = VVV, "tied" = EEE, "diag" = VVI,
+"spherical" = VII).
 """
 
 from __future__ import annotations
@@ -13,20 +16,61 @@ from mixture.gaussian.covariance import (
     SphericalCovariance,
     TiedCovariance,
 )
+from mixture.gaussian.parsimonious import (
+    EEICovariance,
+    EEVCovariance,
+    EIICovariance,
+    EVECovariance,
+    EVICovariance,
+    EVVCovariance,
+    VEECovariance,
+    VEICovariance,
+    VEVCovariance,
+    VVECovariance,
+)
 
-__all__ = ["STRUCTURE_NAMES", "structure_named"]
+__all__ = [
+    "MCLUST_NAMES",
+    "SKLEARN_NAMES",
+    "STRUCTURE_NAMES",
+    "structure_named",
+]
 
-_REGISTRY: dict[str, type[CovarianceStructure]] = {
-    cls.name: cls
-    for cls in (FullCovariance, TiedCovariance, DiagonalCovariance, SphericalCovariance)
-}
+#: mclust's order: spherical, diagonal, then ellipsoidal models.
+_MODELS: tuple[type[CovarianceStructure], ...] = (
+    EIICovariance,
+    SphericalCovariance,
+    EEICovariance,
+    VEICovariance,
+    EVICovariance,
+    DiagonalCovariance,
+    TiedCovariance,
+    VEECovariance,
+    EVECovariance,
+    VVECovariance,
+    EEVCovariance,
+    VEVCovariance,
+    EVVCovariance,
+    FullCovariance,
+)
 
-STRUCTURE_NAMES: tuple[str, ...] = tuple(_REGISTRY)
-"""Names of the built-in structures, in the order grids list them."""
+SKLEARN_NAMES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
+"""scikit-learn's four covariance types, in the order grids list them by default."""
+
+MCLUST_NAMES: tuple[str, ...] = tuple(cls.mclust_name for cls in _MODELS)
+"""mclust's 14 model names, in mclust's order."""
+
+_REGISTRY: dict[str, type[CovarianceStructure]] = {cls.mclust_name: cls for cls in _MODELS}
+_REGISTRY.update({cls.name: cls for cls in _MODELS})
+
+STRUCTURE_NAMES: tuple[str, ...] = SKLEARN_NAMES + tuple(
+    name for name in MCLUST_NAMES if _REGISTRY[name].name == name
+)
+"""Every structure once, by its own name: scikit-learn's four, then mclust's other ten."""
 
 
 def structure_named(name: str) -> CovarianceStructure:
-    """The structure object called ``name`` (``"full"``, ``"tied"``, ``"diag"``, ...).
+    """The structure object called ``name`` (``"full"``, ``"VVV"``, ``"VEV"``, ...).
 
     Raises
     ------
@@ -36,6 +80,7 @@ def structure_named(name: str) -> CovarianceStructure:
     cls = _REGISTRY.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(
-            f"unknown covariance structure {name!r}; choose from {', '.join(STRUCTURE_NAMES)}"
+            f"unknown covariance structure {name!r}; choose from "
+            f"{', '.join(STRUCTURE_NAMES)} (or mclust's names {', '.join(MCLUST_NAMES)})"
         )
     return cls()

@@ -1,0 +1,498 @@
+"""mclust's other ten parsimonious Gaussian models (Banfield & Raftery 1993; Celeux & Govaert
+1995).
+
+Each covariance is decomposed as ``Sigma_k = lambda_k D_k A_k D_k^T``: a volume ``lambda_k``
+(a positive number), a shape ``A_k`` (diagonal, ``det A_k = 1``) and an orientation ``D_k``
+(orthogonal). A three-letter name says which of the three is Equal across components,
+Variable, or the Identity (axis-aligned orientation, or a spherical shape). scikit-learn's
+four structures are VVV (full), EEE (tied), VVI (diag) and VII (spherical); this module
+holds the other ten, each stored in one of the four forms of :mod:`mixture.gaussian.forms`.
+
+M-steps, with ``W_k`` the centred scatter of component k, ``n_k`` its weight, ``n`` the
+total weight, ``p`` the number of features, ``gm(v)`` the geometric mean of a vector and
+``eig(W_k) = V_k diag(omega_k) V_k^T`` with eigenvalues in decreasing order:
+
+====  ==========  ============================================================  =========
+name  form        M-step                                                        iterative
+====  ==========  ============================================================  =========
+EII   spherical   ``sigma^2 = tr(sum_k W_k) / (n p)``                           no
+EEI   diagonal    ``Sigma = diag(sum_k W_k) / n``                               no
+VEI   diagonal    ``lambda_k = tr(W_k A^-1) / (p n_k)``, ``A ~ sum_k diag W_k /   yes
+                  lambda_k`` (normalised to ``det A = 1``), alternated
+EVI   diagonal    ``B_k = diag W_k``, ``lambda = sum_k gm(B_k) / n``,           no
+                  ``A_k = B_k / gm(B_k)``
+VEE   full        ``lambda_k = tr(W_k C^-1) / (p n_k)``, ``C ~ sum_k W_k /       yes
+                  lambda_k`` (``det C = 1``), alternated
+EVE   full        common orientation ``D`` by majorisation-minimisation          yes
+                  (Browne & McNicholas 2014), ``A_k ~ diag(D^T W_k D)``
+VVE   full        as EVE with volumes ``lambda_k A_k = diag(D^T W_k D) / n_k``   yes
+EEV   full        ``Sigma_k = V_k diag(sum_j omega_j) V_k^T / n``                  no
+VEV   full        ``Sigma_k = lambda_k V_k A V_k^T``, ``lambda_k`` and ``A``       yes
+                  alternated as for VEI on the eigenvalues ``omega_k``
+EVV   full        ``Sigma_k = W_k / det(W_k)^(1/p) * sum_j det(W_j)^(1/p) / n``    no
+====  ==========  ============================================================  =========
+
+An iterative M-step stops when the relative change of its objective (or of its
+parameters, VEI and VEV) falls to ``tol``, or after ``max_iter`` passes (with a
+:class:`~mixture.exceptions.ConvergenceWarning`). ``reg_covar`` is added to the diagonal of
+every covariance after the estimate, as for the other structures (so a constraint holds up
+to ``reg_covar``).
+
+VVE differs from mclust 6.0 on purpose: mclust's VVE M-step runs the EVE iteration (it
+leaves the volumes out of the orientation update), which does not maximise the VVE
+likelihood; here the orientation update weighs each component by ``1 / lambda_k``, so the
+M-step is the maximiser (benchmarks/models14_reference/README.md measures the difference).
+
+A component with no weight takes no part in an M-step; the family keeps its previous
+covariance (for EII and EEI, whose covariances share every parameter, it gets the shared
+one).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from mixture._validation import check_int
+from mixture.exceptions import ConvergenceWarning, DegenerateComponentError
+from mixture.gaussian.covariance import CovarianceStructure, add_to_diagonal
+from mixture.gaussian.forms import DiagonalForm, FullForm, SphericalForm
+
+__all__ = [
+    "EEICovariance",
+    "EEVCovariance",
+    "EIICovariance",
+    "EVECovariance",
+    "EVICovariance",
+    "EVVCovariance",
+    "VEECovariance",
+    "VEICovariance",
+    "VEVCovariance",
+    "VVECovariance",
+]
+
+
+def _geometric_mean(values: np.ndarray) -> np.ndarray:
+    """Geometric mean along the last axis."""
+    return np.exp(np.log(values).mean(axis=-1))
+
+
+def _active(weight: np.ndarray) -> np.ndarray:
+    active = weight > 0
+    if not active.any():
+        raise DegenerateComponentError("no component received any weight")
+    return active
+
+
+def _fill(active: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """Per-component estimates of the active components, in place in a K-long array (an
+    empty component gets the first active one's value as a placeholder)."""
+    out = np.empty((active.shape[0], *estimate.shape[1:]))
+    out[active] = estimate
+    out[~active] = estimate[0]
+    return out
+
+
+def _positive(values: np.ndarray, what: str) -> None:
+    bad = np.argwhere(~(values > 0))
+    if bad.size:
+        raise DegenerateComponentError(
+            f"{what} of component {int(bad[0, 0])} is not positive: the component has collapsed "
+            "onto a lower-dimensional set of rows. Increase reg_covar, use fewer components, "
+            "or remove duplicated rows and constant features"
+        )
+
+
+def _decreasing_eigen(scatter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues ``(K, p)`` in decreasing order and eigenvectors ``(K, p, p)`` (columns)."""
+    values, vectors = np.linalg.eigh(scatter)
+    return values[:, ::-1], vectors[:, :, ::-1]
+
+
+def _relative_change(old: float | np.ndarray, new: float | np.ndarray) -> float:
+    return float(np.max(np.abs(np.asarray(old) - new) / (1.0 + np.abs(new))))
+
+
+class _Iterative(CovarianceStructure):
+    """A structure whose M-step alternates between its parts until they settle."""
+
+    def __init__(self, *, tol: float = 1e-14, max_iter: int = 10_000) -> None:
+        tol = float(tol)
+        if not 0.0 < tol < 1.0:
+            raise ValueError(f"tol must be in (0, 1); got {tol!r}")
+        self.tol = tol
+        self.max_iter = check_int(max_iter, name="max_iter", minimum=1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(tol={self.tol!r}, max_iter={self.max_iter!r})"
+
+    def _settings(self) -> tuple[float, int]:
+        return (self.tol, self.max_iter)
+
+    def _iterate(self, step: Callable[[], np.ndarray], objective: bool) -> None:
+        """Call ``step`` (one pass) until the relative change of what it returns is at most
+        ``tol``.
+
+        ``objective``: ``step`` returns the M-step's objective, which every pass lowers; a
+        rise means the passes have reached round-off, and the iteration stops there too.
+        Otherwise ``step`` returns the parameters.
+        """
+        previous = step()
+        for _ in range(self.max_iter - 1):
+            current = step()
+            if _relative_change(previous, current) <= self.tol or (
+                objective and current > previous
+            ):
+                return
+            previous = current
+        warnings.warn(
+            f"the {self.mclust_name} M-step reached max_iter={self.max_iter} passes before "
+            f"its relative change fell to tol={self.tol}; raise max_iter",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+
+# -- diagonal and spherical models --------------------------------------------------------
+class EIICovariance(CovarianceStructure):
+    """One spherical covariance ``sigma^2 I`` shared by all components (mclust's EII)."""
+
+    name = "EII"
+    mclust_name = "EII"
+    form = SphericalForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return 1
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        variance = scatter.sum() / (weight.sum() * n_features)
+        return np.full(weight.shape[0], variance + reg_covar)
+
+    def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return new
+
+
+class EEICovariance(CovarianceStructure):
+    """One diagonal covariance shared by all components (mclust's EEI)."""
+
+    name = "EEI"
+    mclust_name = "EEI"
+    form = DiagonalForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_features
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        variances = scatter.sum(axis=0) / weight.sum()
+        return np.tile(variances + reg_covar, (weight.shape[0], 1))
+
+    def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return new
+
+
+class VEICovariance(_Iterative):
+    """Diagonal covariances ``lambda_k A`` with a common shape (mclust's VEI).
+
+    Parameters
+    ----------
+    tol : float, default 1e-14
+        Relative change of the volumes and shape at which the M-step's alternation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "VEI"
+    mclust_name = "VEI"
+    form = DiagonalForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components + n_features - 1
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        diagonals, counts = scatter[active], weight[active]
+        shape = np.ones(n_features)
+        volumes = np.ones(counts.shape[0])
+
+        def step() -> np.ndarray:
+            nonlocal shape, volumes
+            volumes = (diagonals / shape).sum(axis=1) / (n_features * counts)
+            _positive(volumes[:, None], "the volume")
+            shape = (diagonals / volumes[:, None]).sum(axis=0)
+            shape /= _geometric_mean(shape)
+            return np.concatenate([volumes, shape])
+
+        self._iterate(step, objective=False)
+        return _fill(active, volumes[:, None] * shape) + reg_covar
+
+
+class EVICovariance(CovarianceStructure):
+    """Diagonal covariances ``lambda A_k`` with a common volume (mclust's EVI)."""
+
+    name = "EVI"
+    mclust_name = "EVI"
+    form = DiagonalForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return 1 + n_components * (n_features - 1)
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        diagonals = scatter[active]
+        _positive(diagonals, "a variance")
+        sizes = _geometric_mean(diagonals)
+        volume = sizes.sum() / weight.sum()
+        return _fill(active, volume * diagonals / sizes[:, None]) + reg_covar
+
+
+# -- ellipsoidal models -------------------------------------------------------------------
+class VEECovariance(_Iterative):
+    """Covariances ``lambda_k C`` with a common shape and orientation (mclust's VEE).
+
+    Parameters
+    ----------
+    tol : float, default 1e-14
+        Relative change of the M-step objective at which the alternation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "VEE"
+    mclust_name = "VEE"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components + (n_features - 1) + n_features * (n_features - 1) // 2
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        scatters, counts = scatter[active], weight[active]
+        volumes = np.ones(counts.shape[0])
+        common = np.eye(n_features)
+        total = counts.sum()
+
+        def step() -> np.ndarray:
+            nonlocal volumes, common
+            common = np.einsum("k,kij->ij", 1.0 / volumes, scatters)
+            sign, log_det = np.linalg.slogdet(common)
+            if not sign > 0:
+                raise DegenerateComponentError(
+                    "the pooled scatter is singular: the components have collapsed onto a "
+                    "lower-dimensional set of rows; increase reg_covar or remove constant "
+                    "features"
+                )
+            common /= np.exp(log_det / n_features)
+            inverse = np.linalg.inv(common)
+            volumes = np.einsum("kij,ji->k", scatters, inverse) / (n_features * counts)
+            _positive(volumes[:, None], "the volume")
+            # -2 Q: sum_k n_k p log lambda_k + tr(W_k C^-1) / lambda_k, the trace p n_k.
+            return np.array(n_features * (counts * np.log(volumes)).sum() + n_features * total)
+
+        self._iterate(step, objective=True)
+        return add_to_diagonal(_fill(active, volumes[:, None, None] * common), reg_covar)
+
+
+def _orientation_by_majorisation(
+    structure: _Iterative,
+    scatters: np.ndarray,
+    counts: np.ndarray,
+    variable_volume: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Common orientation ``D`` and per-component ``diag(D^T W_k D)`` ``(K, p)`` minimising
+    ``sum_k tr(W_k D M_k D^T)`` with ``M_k`` the inverse shape (EVE) or inverse volume times
+    shape (VVE), by Browne & McNicholas's (2014) two majorisation-minimisation updates per
+    pass, starting from ``D = I``."""
+    n_features = scatters.shape[1]
+    eigenvalues = np.linalg.eigvalsh(scatters)
+    _positive(eigenvalues[:, :1], "the smallest scatter eigenvalue")
+    largest = eigenvalues[:, -1]
+    orientation = np.eye(n_features)
+    inverse = np.ones((counts.shape[0], n_features))
+    identity = np.eye(n_features)
+    projected = np.einsum("ji,kjl,lm->kim", orientation, scatters, orientation)
+    diagonals = np.diagonal(projected, axis1=1, axis2=2)
+
+    def step() -> np.ndarray:
+        nonlocal orientation, inverse, diagonals
+        # W_k <= omega_k I: majorise through W_k - omega_k I.
+        shifted = scatters - largest[:, None, None] * identity
+        gradient = np.einsum("ki,ji,kjl->il", inverse, orientation, shifted)
+        left, _, right_t = np.linalg.svd(gradient)
+        orientation = right_t.T @ left.T
+        # M_k <= alpha_k I: majorise through M_k - alpha_k I.
+        reduced = inverse - inverse.max(axis=1, keepdims=True)
+        gradient = np.einsum("kij,jl,kl->il", scatters, orientation, reduced)
+        left, _, right_t = np.linalg.svd(gradient)
+        orientation = left @ right_t
+        projected = np.einsum("ji,kjl,lm->kim", orientation, scatters, orientation)
+        diagonals = np.diagonal(projected, axis1=1, axis2=2).copy()
+        _positive(diagonals, "a variance along the common axes")
+        if variable_volume:
+            inverse = counts[:, None] / diagonals
+            # -2 Q, as for VEE: sum_k n_k log det(diag(D^T W_k D) / n_k) + p n.
+            log_det = (counts * np.log(diagonals / counts[:, None]).sum(axis=1)).sum()
+            return np.array(log_det + n_features * counts.sum())
+        sizes = _geometric_mean(diagonals)
+        inverse = sizes[:, None] / diagonals
+        return np.array(n_features * sizes.sum())
+
+    structure._iterate(step, objective=True)
+    return orientation, diagonals
+
+
+class EVECovariance(_Iterative):
+    """Covariances ``lambda D A_k D^T`` with a common volume and orientation (mclust's EVE).
+
+    Parameters
+    ----------
+    tol : float, default 1e-14
+        Relative change of the M-step objective at which the majorisation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "EVE"
+    mclust_name = "EVE"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return 1 + n_components * (n_features - 1) + n_features * (n_features - 1) // 2
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        orientation, diagonals = _orientation_by_majorisation(
+            self, scatter[active], weight[active], variable_volume=False
+        )
+        sizes = _geometric_mean(diagonals)
+        volume = sizes.sum() / weight.sum()
+        shapes = volume * diagonals / sizes[:, None]
+        covariances = np.einsum("ij,kj,lj->kil", orientation, shapes, orientation)
+        return add_to_diagonal(_fill(active, covariances), reg_covar)
+
+
+class VVECovariance(_Iterative):
+    """Covariances ``lambda_k D A_k D^T`` with a common orientation (mclust's VVE; see the
+    module on how this M-step differs from mclust 6.0's).
+
+    Parameters
+    ----------
+    tol : float, default 1e-14
+        Relative change of the M-step objective at which the majorisation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "VVE"
+    mclust_name = "VVE"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features + n_features * (n_features - 1) // 2
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        counts = weight[active]
+        orientation, diagonals = _orientation_by_majorisation(
+            self, scatter[active], counts, variable_volume=True
+        )
+        variances = diagonals / counts[:, None]
+        covariances = np.einsum("ij,kj,lj->kil", orientation, variances, orientation)
+        return add_to_diagonal(_fill(active, covariances), reg_covar)
+
+
+class EEVCovariance(CovarianceStructure):
+    """Covariances ``lambda D_k A D_k^T`` with a common volume and shape (mclust's EEV)."""
+
+    name = "EEV"
+    mclust_name = "EEV"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_features + n_components * (n_features * (n_features - 1) // 2)
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        values, vectors = _decreasing_eigen(scatter[active])
+        common = values.sum(axis=0) / weight.sum()
+        _positive(common[None], "a pooled eigenvalue")
+        covariances = np.einsum("kij,j,klj->kil", vectors, common, vectors)
+        return add_to_diagonal(_fill(active, covariances), reg_covar)
+
+
+class VEVCovariance(_Iterative):
+    """Covariances ``lambda_k D_k A D_k^T`` with a common shape (mclust's VEV).
+
+    Parameters
+    ----------
+    tol : float, default 1e-14
+        Relative change of the volumes and shape at which the alternation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "VEV"
+    mclust_name = "VEV"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components + (n_features - 1) + n_components * (n_features * (n_features - 1) // 2)
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        counts = weight[active]
+        values, vectors = _decreasing_eigen(scatter[active])
+        pooled = values.sum(axis=0)
+        _positive(pooled[None], "a pooled eigenvalue")
+        shape = pooled / _geometric_mean(pooled)
+        volumes = np.ones(counts.shape[0])
+
+        def step() -> np.ndarray:
+            nonlocal shape, volumes
+            volumes = (values / shape).sum(axis=1) / (n_features * counts)
+            _positive(volumes[:, None], "the volume")
+            shape = (values / volumes[:, None]).sum(axis=0)
+            shape /= _geometric_mean(shape)
+            return np.concatenate([volumes, shape])
+
+        self._iterate(step, objective=False)
+        scaled = volumes[:, None] * shape
+        covariances = np.einsum("kij,kj,klj->kil", vectors, scaled, vectors)
+        return add_to_diagonal(_fill(active, covariances), reg_covar)
+
+
+class EVVCovariance(CovarianceStructure):
+    """Covariances ``lambda C_k`` with a common volume (mclust's EVV)."""
+
+    name = "EVV"
+    mclust_name = "EVV"
+    form = FullForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features * (n_features + 1) // 2 - (n_components - 1)
+
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        active = _active(weight)
+        scatters = scatter[active]
+        sign, log_det = np.linalg.slogdet(scatters)
+        _positive(sign[:, None], "the scatter determinant")
+        sizes = np.exp(log_det / n_features)
+        volume = sizes.sum() / weight.sum()
+        covariances = scatters * (volume / sizes)[:, None, None]
+        return add_to_diagonal(_fill(active, covariances), reg_covar)
