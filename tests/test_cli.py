@@ -306,6 +306,7 @@ def test_plot_format_follows_the_extension(tmp_path, extension, magic) -> None:
         ("a,b\n1,2\n3,4\n", ("-k", "x"), ("-k", "expects numbers")),
         ("a,b\n1,2\n3,4\n", ("-k", "3-1"), ("-k", "first <= last")),
         ("a,b\n1,2\n3,4\n", ("-c", "round"), ("unknown covariance structure 'round'",)),
+        ("a,b\n1,2\n3,4\n", ("-c", "VEV,EEE", "--prior"), ("--prior", "VEV", "no conjugate")),
         ("a,b\n1,2\n3,4\n", ("--seed", "-1"), ("--seed", "-1")),
         ("a,b\n1,2\n3,4\n", ("--seed", "x"), ("--seed",)),
         ("a,b\n1,2\n3,4\n", ("--n-init", "0"), ("--n-init",)),

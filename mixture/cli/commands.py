@@ -27,7 +27,7 @@ from mixture.cli.report import (
     write_labels,
     write_samples,
 )
-from mixture.gaussian import DefaultPrior, structure_named
+from mixture.gaussian import STRUCTURE_NAMES, DefaultPrior, structure_named
 from mixture.outputs import check_outputs, output_stream, write_output
 from mixture.preprocessing import Standardization
 from mixture.saved_model import SavedModel
@@ -146,6 +146,15 @@ def _check_fit_outputs(args: argparse.Namespace) -> None:
 def run_fit(args: argparse.Namespace, streams: Streams) -> int:
     """``mixture fit``: select a Gaussian mixture for a data file and report it."""
     structures = [structure_named(name) for name in parse_structures(args.covariance)]
+    without_prior = [s.name for s in structures if not s.supports_prior]
+    if args.prior and without_prior:
+        supported = ", ".join(
+            name for name in STRUCTURE_NAMES if structure_named(name).supports_prior
+        )
+        raise UsageError(
+            f"--prior: {', '.join(without_prior)} have no conjugate prior yet; choose -c among "
+            f"{supported}"
+        )
     _check_fit_outputs(args)
     columns = _columns(args.columns)
     if args.data is None:

@@ -209,6 +209,11 @@ class CovarianceStructure(ABC):
 
     # -- conjugate prior (mixture.gaussian.prior) -------------------------------------------
     # Structures without these methods work as before, only not with a prior.
+    @property
+    def supports_prior(self) -> bool:
+        """Whether this structure has a MAP M-step (:meth:`from_scatter_with_prior`)."""
+        return type(self).from_scatter_with_prior is not CovarianceStructure.from_scatter_with_prior
+
     def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
         """Raise ``ValueError`` unless ``scale`` is a prior scale of this structure's form."""
         raise ValueError(f"{self!r} has no conjugate prior")

@@ -120,6 +120,11 @@ class GaussianFamily(ComponentFamily):
             raise ValueError(
                 f"prior must be a ConjugatePrior, a DefaultPrior or None; got {prior!r}"
             )
+        if prior is not None and not structure.supports_prior:
+            raise ValueError(
+                f"{structure!r} has no conjugate prior; prior= works with the structures that "
+                "have a MAP M-step (full, tied, diag and spherical)"
+            )
         self._prior = prior
         if (means is None) != (covariances is None):
             raise ValueError("give both means and covariances, or neither (unfitted template)")

@@ -131,21 +131,21 @@ class _Iterative(CovarianceStructure):
     def _settings(self) -> tuple[float, int]:
         return (self.tol, self.max_iter)
 
-    def _iterate(self, step: Callable[[], np.ndarray], objective: bool) -> None:
+    def _iterate(self, step: Callable[[], np.ndarray], objective: bool) -> np.ndarray:
         """Call ``step`` (one pass) until the relative change of what it returns is at most
         ``tol``.
 
         ``objective``: ``step`` returns the M-step's objective, which every pass lowers; a
         rise means the passes have reached round-off, and the iteration stops there too.
-        Otherwise ``step`` returns the parameters.
+        Otherwise ``step`` returns the parameters. Returns the last value.
         """
         previous = step()
         for _ in range(self.max_iter - 1):
             current = step()
-            if _relative_change(previous, current) <= self.tol or (
-                objective and current > previous
-            ):
-                return
+            if _relative_change(previous, current) <= self.tol:
+                return current
+            if objective and current > previous:
+                return previous
             previous = current
         warnings.warn(
             f"the {self.mclust_name} M-step reached max_iter={self.max_iter} passes before "
@@ -153,6 +153,7 @@ class _Iterative(CovarianceStructure):
             ConvergenceWarning,
             stacklevel=4,
         )
+        return previous
 
 
 # -- diagonal and spherical models --------------------------------------------------------
@@ -311,43 +312,66 @@ def _orientation_by_majorisation(
     """Common orientation ``D`` and per-component ``diag(D^T W_k D)`` ``(K, p)`` minimising
     ``sum_k tr(W_k D M_k D^T)`` with ``M_k`` the inverse shape (EVE) or inverse volume times
     shape (VVE), by Browne & McNicholas's (2014) two majorisation-minimisation updates per
-    pass, starting from ``D = I``."""
+    pass.
+
+    The problem is not convex, so three starts run and the lowest objective wins (the first
+    among ties, up to a relative 1e-10): mclust's (``D = I`` with ``M_k = I``); ``D = I``
+    with its optimal ``M_k`` (each pass lowers the objective, so the result is at least as
+    good as the diagonal model's EVI or VVI); and the eigenvectors of the pooled scatter
+    with their optimal ``M_k`` (at least as good as EEE).
+    """
     n_features = scatters.shape[1]
     eigenvalues = np.linalg.eigvalsh(scatters)
     _positive(eigenvalues[:, :1], "the smallest scatter eigenvalue")
     largest = eigenvalues[:, -1]
-    orientation = np.eye(n_features)
-    inverse = np.ones((counts.shape[0], n_features))
+    _, pooled_axes = np.linalg.eigh(scatters.sum(axis=0))
     identity = np.eye(n_features)
-    projected = np.einsum("ji,kjl,lm->kim", orientation, scatters, orientation)
-    diagonals = np.diagonal(projected, axis1=1, axis2=2)
+    shifted = scatters - largest[:, None, None] * identity
 
-    def step() -> np.ndarray:
-        nonlocal orientation, inverse, diagonals
-        # W_k <= omega_k I: majorise through W_k - omega_k I.
-        shifted = scatters - largest[:, None, None] * identity
-        gradient = np.einsum("ki,ji,kjl->il", inverse, orientation, shifted)
-        left, _, right_t = np.linalg.svd(gradient)
-        orientation = right_t.T @ left.T
-        # M_k <= alpha_k I: majorise through M_k - alpha_k I.
-        reduced = inverse - inverse.max(axis=1, keepdims=True)
-        gradient = np.einsum("kij,jl,kl->il", scatters, orientation, reduced)
-        left, _, right_t = np.linalg.svd(gradient)
-        orientation = left @ right_t
+    def diagonals_along(orientation: np.ndarray) -> np.ndarray:
         projected = np.einsum("ji,kjl,lm->kim", orientation, scatters, orientation)
         diagonals = np.diagonal(projected, axis1=1, axis2=2).copy()
         _positive(diagonals, "a variance along the common axes")
+        return diagonals
+
+    def objective_and_inverse(diagonals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if variable_volume:
-            inverse = counts[:, None] / diagonals
             # -2 Q, as for VEE: sum_k n_k log det(diag(D^T W_k D) / n_k) + p n.
             log_det = (counts * np.log(diagonals / counts[:, None]).sum(axis=1)).sum()
-            return np.array(log_det + n_features * counts.sum())
+            return np.array(log_det + n_features * counts.sum()), counts[:, None] / diagonals
+        # EVE's -2 Q is increasing in p sum_k gm(diag(D^T W_k D)).
         sizes = _geometric_mean(diagonals)
-        inverse = sizes[:, None] / diagonals
-        return np.array(n_features * sizes.sum())
+        return np.array(n_features * sizes.sum()), sizes[:, None] / diagonals
 
-    structure._iterate(step, objective=True)
-    return orientation, diagonals
+    def run(orientation: np.ndarray, inverse: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        diagonals = diagonals_along(orientation)
+
+        def step() -> np.ndarray:
+            nonlocal orientation, inverse, diagonals
+            # W_k <= omega_k I: majorise through W_k - omega_k I.
+            gradient = np.einsum("ki,ji,kjl->il", inverse, orientation, shifted)
+            left, _, right_t = np.linalg.svd(gradient)
+            orientation = right_t.T @ left.T
+            # M_k <= alpha_k I: majorise through M_k - alpha_k I.
+            reduced = inverse - inverse.max(axis=1, keepdims=True)
+            gradient = np.einsum("kij,jl,kl->il", scatters, orientation, reduced)
+            left, _, right_t = np.linalg.svd(gradient)
+            orientation = left @ right_t
+            diagonals = diagonals_along(orientation)
+            objective, inverse = objective_and_inverse(diagonals)
+            return objective
+
+        return float(structure._iterate(step, objective=True)), orientation, diagonals
+
+    starts = [(identity, np.ones((counts.shape[0], n_features)))]
+    for axes in (identity, pooled_axes):
+        starts.append((axes, objective_and_inverse(diagonals_along(axes))[1]))
+    best = None
+    for start in starts:
+        objective, orientation, diagonals = run(*start)
+        if best is None or objective < best[0] - 1e-10 * abs(best[0]):
+            best = (objective, orientation, diagonals)
+    return best[1], best[2]
 
 
 class EVECovariance(_Iterative):
