@@ -41,7 +41,7 @@ from mixture.exceptions import (
     FewDistinctRowsWarning,
     NotFittedError,
 )
-from mixture.family import ComponentFamily, ComponentList, StatisticsList
+from mixture.family import ComponentFamily, ComponentList, JoinedFamily, StatisticsList
 from mixture.gaussian import (
     CovarianceStructure,
     DiagonalCovariance,
@@ -97,6 +97,7 @@ __all__ = [
     "Independent",
     "Initializer",
     "IterationState",
+    "JoinedFamily",
     "KMeans",
     "KMeansPlusPlus",
     "MaxIterations",

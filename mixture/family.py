@@ -10,16 +10,17 @@ shared across components (a tied covariance).
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from mixture.component import Component, Statistics
 
-__all__ = ["ComponentFamily", "ComponentList", "StatisticsList", "as_family"]
+__all__ = ["ComponentFamily", "ComponentList", "JoinedFamily", "StatisticsList", "as_family"]
 
 
 class ComponentFamily(ABC):
@@ -110,6 +111,11 @@ class ComponentFamily(ABC):
     @abstractmethod
     def n_parameters(self) -> int:
         """Free parameters of all components (mixing weights excluded)."""
+
+    def log_prior(self) -> float:
+        """Log-density of the parameters under the family's prior: 0 without one. EM
+        ascends ``log L + log_prior()`` (see :class:`~mixture.GaussianFamily`)."""
+        return 0.0
 
     def degeneracies(
         self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
@@ -271,3 +277,118 @@ def as_family(model: Any) -> ComponentFamily:
     raise ValueError(
         f"expected a ComponentFamily or a list of Component objects; got {type(model).__name__}"
     )
+
+
+class JoinedFamily(ComponentFamily):
+    """Several families side by side, as one: for instance K Gaussians with any covariance
+    structure plus a noise component.
+
+    The engine sees the parts' components one after another (the first part's K_1
+    components, then the second's, ...); each part computes its own densities, statistics
+    and M-step, so a vectorised family stays vectorised and a shared parameter (a tied
+    covariance, mclust's EEE or VEV constraints) stays shared within its part.
+
+    Parameters
+    ----------
+    parts : sequence of ComponentFamily or Component
+        At least one; a single component counts as a family of one.
+
+    Examples
+    --------
+    mclust's noise model with a tied covariance, three Gaussians and a uniform background:
+
+    >>> import numpy as np
+    >>> from mixture import GaussianFamily, TiedCovariance, Uniform
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> family = JoinedFamily([GaussianFamily(3, TiedCovariance()), Uniform.covering(X)])
+    >>> family.n_components
+    4
+    """
+
+    def __init__(self, parts: Iterable[ComponentFamily | Component]) -> None:
+        families = tuple(as_family(part) for part in parts)
+        if not families:
+            raise ValueError("a JoinedFamily needs at least one part; got none")
+        widths = {f.n_features for f in families if f.n_features is not None}
+        if len(widths) > 1:
+            raise ValueError(
+                f"all parts must describe the same number of features; got {sorted(widths)}"
+            )
+        self._parts = families
+        bounds = np.cumsum([0, *(f.n_components for f in families)])
+        self._slices = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(bounds))
+
+    def __repr__(self) -> str:
+        return f"JoinedFamily({list(self._parts)!r})"
+
+    @property
+    def parts(self) -> tuple[ComponentFamily, ...]:
+        return self._parts
+
+    @property
+    def n_components(self) -> int:
+        return self._slices[-1].stop
+
+    @property
+    def n_features(self) -> int | None:
+        widths = [f.n_features for f in self._parts]
+        return None if None in widths else widths[0]
+
+    @property
+    def components(self) -> tuple[Component, ...]:
+        return tuple(c for f in self._parts for c in f.components)
+
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype, order="F")
+        for part, columns in zip(self._parts, self._slices, strict=True):
+            out[:, columns] = part.log_density(X)
+        return out
+
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> StatisticsList:
+        return StatisticsList(
+            tuple(
+                part.statistics(X, weights[:, columns])
+                for part, columns in zip(self._parts, self._slices, strict=True)
+            )
+        )
+
+    def m_step(self, statistics: Statistics) -> JoinedFamily:
+        if not isinstance(statistics, StatisticsList):
+            raise TypeError("JoinedFamily.m_step expects the StatisticsList it produced")
+        return JoinedFamily(
+            part if part.is_fitted and stats.total_weight == 0 else part.m_step(stats)
+            for part, stats in zip(self._parts, statistics.items, strict=True)
+        )
+
+    def with_parameters_from(self, other: ComponentFamily) -> JoinedFamily:
+        """Each part's settings with the matching part's parameters of ``other``."""
+        if not isinstance(other, JoinedFamily) or len(other.parts) != len(self._parts):
+            raise ValueError(f"cannot start {self!r} from {other!r}")
+        return JoinedFamily(
+            mine.with_parameters_from(theirs)
+            for mine, theirs in zip(self._parts, other.parts, strict=True)
+        )
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(part.n_parameters for part in self._parts)
+
+    def log_prior(self) -> float:
+        """Sum of the parts' log-priors (parts without one add 0)."""
+        return float(sum(part.log_prior() for part in self._parts))
+
+    def degeneracies(
+        self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
+    ) -> list[Any]:
+        found = []
+        for part, columns in zip(self._parts, self._slices, strict=True):
+            for item in part.degeneracies(weights[columns], total_weight, resolution):
+                found.append(replace(item, component=item.component + columns.start))
+        return found
+
+    def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        draws = [
+            part.sample(counts[columns], rng)
+            for part, columns in zip(self._parts, self._slices, strict=True)
+        ]
+        return np.concatenate(draws, axis=0)

@@ -32,7 +32,7 @@ from mixture.components import (
     StudentT,
     Uniform,
 )
-from mixture.family import ComponentFamily, ComponentList
+from mixture.family import ComponentFamily, ComponentList, JoinedFamily
 from mixture.gaussian import CovarianceStructure, Gaussian, GaussianFamily, structure_named
 from mixture.model import Mixture
 from mixture.outputs import write_output
@@ -238,6 +238,13 @@ def _decode_independent(d: dict[str, Any]) -> Independent:
     return Independent(parts, _integer_lists(d["blocks"], "blocks"))
 
 
+def _decode_joined_family(d: dict[str, Any]) -> JoinedFamily:
+    _fields(d, ("parts",))
+    if not isinstance(d["parts"], list) or not d["parts"]:
+        raise ValueError("parts must be a non-empty list of families")
+    return JoinedFamily(_decode(part, f"part {k}") for k, part in enumerate(d["parts"]))
+
+
 def _decode_component_list(d: dict[str, Any]) -> ComponentList:
     _fields(d, ("components",))
     if not isinstance(d["components"], list):
@@ -326,6 +333,12 @@ register(
         "df_bounds": list(c.df_bounds),
     },
     _decode_student_t,
+)
+register(
+    JoinedFamily,
+    "JoinedFamily",
+    lambda f: {"parts": [_encode(part) for part in f.parts]},
+    _decode_joined_family,
 )
 register(
     ComponentList,
