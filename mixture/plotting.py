@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _COLOURS = "tab10"
+_MARKERS = "osD^v<>pPX*hdH"
 
 
 def _axes(ax: Any) -> Any:
@@ -188,7 +189,17 @@ def criterion_curves(selection: Any, *, criterion: str | None = None, ax: Any = 
         )
     for index, (model, points) in enumerate(models.items()):
         ks, scores = zip(*sorted(points), strict=True)
-        ax.plot(ks, scores, marker="o", label=model, color=_colour(index))
+        # Ten colours, then dashed lines: with a marker of its own, each of mclust's 14
+        # models stays distinguishable where lines cross.
+        ax.plot(
+            ks,
+            scores,
+            marker=_MARKERS[index % len(_MARKERS)],
+            linestyle="-" if index < 10 else "--",
+            markersize=5,
+            label=model,
+            color=_colour(index),
+        )
     if degenerate:
         ax.scatter(
             [c.n_components for c in degenerate],
@@ -209,7 +220,18 @@ def criterion_curves(selection: Any, *, criterion: str | None = None, ax: Any = 
         )
     ax.set_xlabel("number of components")
     ax.set_ylabel(f"{criterion.upper()} (lower is better)")
-    ax.legend()
+    if len(models) > 5:
+        # Many curves crowd near the best: the axis shows the best four fifths of the
+        # scores (the worst, usually K = 1 and the spherical models, run off the top).
+        scores = np.array([c.score(criterion) for c in proper])
+        low, high = scores.min(), np.quantile(scores, 0.8)
+        if high > low and scores.max() > high:
+            margin = 0.05 * (high - low)
+            ax.set_ylim(low - margin, high + margin)
+        # Beside the plot, in two columns, so it hides no curve.
+        ax.legend(fontsize="small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend()
     return ax
 
 

@@ -193,7 +193,8 @@ def plot_bytes(
 
     best = selection.best_model
     if X.shape[1] == 2:
-        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+        wide = len({c.model for c in selection.candidates}) > 5  # room for the legend
+        figure, (left, right) = plt.subplots(1, 2, figsize=(14 if wide else 11, 4.5))
         plotting.scatter(X, best, names=names, ax=left)
         left.set_title(f"{selection.best.model}, {best.n_components} components")
         plotting.criterion_curves(selection, ax=right)
