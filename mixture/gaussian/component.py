@@ -9,7 +9,7 @@ import numpy as np
 from mixture._validation import check_data, check_vector
 from mixture.component import Component, Statistics
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
-from mixture.gaussian.family import GaussianFamily
+from mixture.gaussian.stacked import StackedGaussians
 from mixture.twins import MultivariateTwin
 
 __all__ = ["Gaussian"]
@@ -65,12 +65,12 @@ class Gaussian(Component):
             raise ValueError(f"mean must be 1-D of shape (n_features,); got shape {mean.shape}")
         if isinstance(structure, CovarianceStructure):
             covariance = structure.form.stack([np.asarray(covariance, dtype=np.float64)])
-        self._family = GaussianFamily(
+        self._family = StackedGaussians(
             1, structure, reg_covar=reg_covar, means=mean[None], covariances=covariance
         )
 
     @classmethod
-    def _of_family(cls, family: GaussianFamily) -> Gaussian:
+    def _of_family(cls, family: StackedGaussians) -> Gaussian:
         component = cls.__new__(cls)
         component._family = family
         return component

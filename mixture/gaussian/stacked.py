@@ -1,0 +1,359 @@
+"""The numerics of K Gaussians with stacked parameters: one GEMM per chunk, not K small ones.
+
+:class:`StackedGaussians` holds the parameters, densities, statistics and M-step shared by
+:class:`~mixture.gaussian.family.GaussianFamily` (K components for the engine) and the single
+:class:`~mixture.gaussian.component.Gaussian` (K = 1), so neither depends on the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+
+from mixture._validation import check_int, check_nonnegative_float
+from mixture.component import Statistics
+from mixture.degeneracy import Degeneracy, component_degeneracies
+from mixture.exceptions import DegenerateComponentError, NotFittedError
+from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.kernels import LogDensityKernel
+from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
+from mixture.gaussian.statistics import GaussianStatistics
+
+__all__ = ["FUSED_FLOAT32_MAX_FEATURES", "StackedGaussians"]
+
+#: float32 rows of at most this many features take the float64 fused E-step where the
+#: float32 kernel has none: measured (benchmarks/compare_sklearn.py), the float32 two-pass
+#: path is about 12% slower at D = 8 and 16, 25% slower at D = 32 and 18% faster at D = 64.
+FUSED_FLOAT32_MAX_FEATURES = 32
+
+
+def _check_resolvable(
+    means: np.ndarray, covariances: np.ndarray, structure: CovarianceStructure
+) -> None:
+    """Raise if a covariance overflowed or shrank below the floating-point resolution of
+    its mean (a component collapsed onto a point, where densities become meaningless)."""
+    if not np.isfinite(covariances).all():
+        raise DegenerateComponentError(
+            "a component's covariance overflowed to infinity: the data's values are too large "
+            "to square in floating point; rescale the data"
+        )
+    smallest = structure.form.smallest_variances(covariances, means.shape[0])
+    resolution = (16 * np.finfo(np.float64).eps * np.abs(means).max(axis=1)) ** 2
+    collapsed = np.flatnonzero(smallest <= resolution)
+    if collapsed.size:
+        k = int(collapsed[0])
+        raise DegenerateComponentError(
+            f"component {k} collapsed: its smallest variance ({smallest[k]:.3g}) is below the "
+            "floating-point resolution of its mean. Increase reg_covar, use fewer components, "
+            "or remove duplicated rows and constant features"
+        )
+
+
+class StackedGaussians:
+    """K Gaussians sharing a covariance structure: the parameters and numerics of
+    :class:`~mixture.gaussian.family.GaussianFamily` (see it for the parameters)."""
+
+    def __init__(
+        self,
+        n_components: int,
+        structure: CovarianceStructure | None = None,
+        *,
+        reg_covar: float = 1e-6,
+        means: Any = None,
+        covariances: Any = None,
+        prior: ConjugatePrior | DefaultPrior | None = None,
+    ) -> None:
+        self._n_components = check_int(n_components, name="n_components", minimum=1)
+        structure = FullCovariance() if structure is None else structure
+        if not isinstance(structure, CovarianceStructure):
+            raise ValueError(
+                "structure must be a CovarianceStructure such as FullCovariance(); "
+                f"got {structure!r}"
+            )
+        self._structure = structure
+        self._reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
+        if prior is not None and not isinstance(prior, (ConjugatePrior, DefaultPrior)):
+            raise ValueError(
+                f"prior must be a ConjugatePrior, a DefaultPrior or None; got {prior!r}"
+            )
+        if prior is not None and not structure.supports_prior:
+            raise ValueError(
+                f"{structure!r} has no conjugate prior; prior= works with the structures that "
+                "have a MAP M-step (full, tied, diag and spherical)"
+            )
+        self._prior = prior
+        if (means is None) != (covariances is None):
+            raise ValueError("give both means and covariances, or neither (unfitted template)")
+        self._means: np.ndarray | None = None
+        if means is not None:
+            means, covariances = self._checked_parameters(means, covariances)
+            self._set_parameters(means, covariances)
+
+    # -- construction -----------------------------------------------------------------------
+    def _checked_parameters(self, means: Any, covariances: Any) -> tuple[np.ndarray, np.ndarray]:
+        means = np.array(means, dtype=np.float64)
+        if means.ndim != 2 or means.shape[0] != self._n_components or means.shape[1] == 0:
+            raise ValueError(
+                f"means must have shape (n_components={self._n_components}, n_features); "
+                f"got {means.shape}"
+            )
+        if not np.isfinite(means).all():
+            raise ValueError("means contain NaN or infinity")
+        covariances = np.array(covariances, dtype=np.float64)
+        expected = self._structure.form.shape(self._n_components, means.shape[1])
+        if covariances.shape != expected:
+            raise ValueError(
+                f"covariances for {self._structure!r} with {self._n_components} components and "
+                f"{means.shape[1]} features must have shape {expected}; got {covariances.shape}"
+            )
+        if not np.isfinite(covariances).all():
+            raise ValueError("covariances contain NaN or infinity")
+        self._structure.form.check(covariances)
+        if isinstance(self._prior, ConjugatePrior):
+            self._prior.check_for(self._structure, means.shape[1])
+        return means, covariances
+
+    def _set_parameters(self, means: np.ndarray, covariances: np.ndarray) -> None:
+        self._means = means
+        self._covariances = covariances
+        self._precisions_cholesky = self._structure.form.precisions_cholesky(covariances)
+        n_features = means.shape[1]
+        self._half_log_det = self._structure.form.half_log_det(
+            self._precisions_cholesky, n_features
+        )
+        # Densities are computed on rows shifted by this point, so that the data's offset
+        # from the origin never enters a subtraction of large numbers.
+        self._reference = means.mean(axis=0)
+
+    def _with_parameters(
+        self, means: np.ndarray, covariances: np.ndarray, prior: Any = None
+    ) -> StackedGaussians:
+        fitted = type(self)(
+            self._n_components,
+            self._structure,
+            reg_covar=self._reg_covar,
+            prior=self._prior if prior is None else prior,
+        )
+        fitted._set_parameters(means, covariances)
+        return fitted
+
+    def with_parameters_from(self, other: Any) -> StackedGaussians:
+        """``other``'s means and covariances with this family's structure, reg_covar and
+        prior."""
+        if not isinstance(other, StackedGaussians) or other.structure != self._structure:
+            raise ValueError(
+                f"cannot start a GaussianFamily with {self._structure!r} from {other!r}; "
+                "the covariance structures must match"
+            )
+        if other.n_components != self._n_components:
+            raise ValueError(
+                f"cannot start a GaussianFamily with {self._n_components} components from one "
+                f"with {other.n_components}"
+            )
+        other._fitted()
+        if isinstance(self._prior, ConjugatePrior):
+            self._prior.check_for(self._structure, other._means.shape[1])
+        return self._with_parameters(other._means, other._covariances)
+
+    def __repr__(self) -> str:
+        state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
+        prior = "" if self._prior is None else f"prior={self._prior!r}, "
+        return (
+            f"{type(self).__name__}(n_components={self._n_components}, "
+            f"structure={self._structure!r}, "
+            f"reg_covar={self._reg_covar}, {prior}{state})"
+        )
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def n_components(self) -> int:
+        return self._n_components
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the family has parameters (and so densities)."""
+        return self._means is not None
+
+    @property
+    def n_features(self) -> int | None:
+        return None if self._means is None else self._means.shape[1]
+
+    @property
+    def structure(self) -> CovarianceStructure:
+        return self._structure
+
+    @property
+    def reg_covar(self) -> float:
+        return self._reg_covar
+
+    @property
+    def prior(self) -> ConjugatePrior | DefaultPrior | None:
+        return self._prior
+
+    def log_prior(self) -> float:
+        """``log p(means, covariances)`` under the prior (0 without one).
+
+        The objective EM ascends is ``log L + log_prior()``: the log-posterior up to a
+        constant (the mixing weights have no prior). See
+        :meth:`~mixture.gaussian.ConjugatePrior.log_density`.
+
+        Raises
+        ------
+        ValueError
+            If the prior is a ``DefaultPrior`` not yet resolved by an M-step.
+        """
+        fitted = self._fitted()
+        if fitted._prior is None:
+            return 0.0
+        if not isinstance(fitted._prior, ConjugatePrior):
+            raise ValueError(
+                f"{fitted._prior!r} is resolved from the data by the first M-step; "
+                "this family has had none"
+            )
+        return fitted._prior.log_density(fitted._means, fitted._covariances, self._structure)
+
+    @property
+    def means(self) -> np.ndarray:
+        return self._fitted()._means.copy()
+
+    @property
+    def covariances(self) -> np.ndarray:
+        return self._fitted()._covariances.copy()
+
+    @property
+    def covariance_matrices(self) -> np.ndarray:
+        """Dense covariances, ndarray of shape (n_components, n_features, n_features)."""
+        fitted = self._fitted()
+        dense = self._structure.form.dense(fitted._covariances, int(fitted.n_features))
+        return np.array(np.broadcast_to(dense, (self._n_components, *dense.shape[1:])))
+
+    @property
+    def precisions_cholesky(self) -> np.ndarray:
+        return self._fitted()._precisions_cholesky.copy()
+
+    def _fitted(self) -> StackedGaussians:
+        if self._means is None:
+            raise NotFittedError(
+                "this GaussianFamily is an unfitted template; fit it with MixtureEM or pass "
+                "means and covariances"
+            )
+        return self
+
+    # -- EM ---------------------------------------------------------------------------------
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_i)``, shape ``(n, K)``, in the dtype of ``X`` (Fortran-ordered: each
+        component's column is contiguous, which makes the log-sum-exp over components fast)."""
+        self._fitted()
+        return self._kernel(X.dtype)(X)
+
+    def _kernel(self, dtype: np.dtype) -> LogDensityKernel:
+        """The form's log-density kernel for rows of ``dtype``, built once per family."""
+        kernels = self.__dict__.setdefault("_kernels", {})
+        kernel = kernels.get(dtype)
+        if kernel is None:
+            kernel = self._structure.form.kernel(
+                self._means, self._precisions_cholesky, self._half_log_det, self._reference, dtype
+            )
+            kernels[dtype] = kernel
+        return kernel
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_kernels", None)  # derived from the parameters; rebuilt on first use
+        return state
+
+    def fused_e_step(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, GaussianStatistics, float] | None:
+        """The kernel's one-pass E-step and moments, where it has one (see
+        :mod:`mixture.gaussian.kernels`).
+
+        float32 rows with at most ``FUSED_FLOAT32_MAX_FEATURES`` features also take the
+        float64 fused pass where their own kernel has none (full covariance): at small D it
+        is faster than the float32 two-pass path, and its statistics are more accurate.
+        """
+        self._fitted()
+        moments = self._kernel(X.dtype).fused_statistics(X, log_weights, sample_weight)
+        if moments is None and X.dtype != np.float64 and X.shape[1] <= FUSED_FLOAT32_MAX_FEATURES:
+            float64_kernel = self._kernel(np.dtype(np.float64))
+            moments = float64_kernel.fused_statistics(X, log_weights, sample_weight)
+        if moments is None:
+            return None
+        statistics = GaussianStatistics(
+            moments.weight, moments.mean, moments.scatter, self._structure
+        )
+        return moments.weight, statistics, moments.log_likelihood
+
+    def statistics(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
+        return GaussianStatistics.of_rows(X, weights, self._structure)
+
+    def m_step(self, statistics: Statistics) -> StackedGaussians:
+        if not isinstance(statistics, GaussianStatistics):
+            raise TypeError("GaussianFamily.m_step expects GaussianStatistics")
+        empty = ~(statistics.weight > 0)
+        if empty.any() and not self.is_fitted:
+            raise DegenerateComponentError(
+                f"component(s) {np.flatnonzero(empty).tolist()} received no rows at "
+                "initialisation, so their parameters are undefined; use fewer components or "
+                "another initializer"
+            )
+        if empty.all():
+            raise DegenerateComponentError("no component received any weight")
+        n_features = statistics.mean.shape[1]
+        prior = self._prior
+        if prior is None:
+            covariances = self._structure.from_scatter(
+                statistics.scatter, statistics.weight, self._reg_covar, n_features
+            )
+            means = statistics.mean
+        else:
+            if isinstance(prior, DefaultPrior):
+                prior = prior.resolve(statistics, self._n_components)
+            prior.check_for(self._structure, n_features)
+            covariances = self._structure.from_scatter_with_prior(
+                statistics.scatter,
+                statistics.weight,
+                statistics.mean,
+                prior,
+                self._reg_covar,
+                n_features,
+            )
+            means = prior.shrunk_means(statistics.weight, statistics.mean)
+        if empty.any():
+            means = np.where(empty[:, None], self._means, means)
+            covariances = self._structure.keep_where(covariances, self._covariances, empty)
+        _check_resolvable(means, covariances, self._structure)
+        return self._with_parameters(means, covariances, prior)
+
+    def degeneracies(
+        self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
+    ) -> list[Degeneracy]:
+        """Degenerate components by the rules of :mod:`mixture.degeneracy`."""
+        n_features = self._fitted().n_features
+        structure = self._structure
+        own = structure.n_parameters(2, n_features) - structure.n_parameters(1, n_features)
+        needed = 0.0 if own == 0 else float(n_features + 1) if own > n_features else 2.0
+        return component_degeneracies(
+            self.covariance_matrices, weights, total_weight, self._reg_covar, needed, resolution
+        )
+
+    @property
+    def n_parameters(self) -> int:
+        """Free parameters of the means and covariances; a prior adds none (its
+        hyper-parameters are fixed), as in mclust's BIC."""
+        n_features = self._fitted().n_features
+        return self._n_components * n_features + self._structure.n_parameters(
+            self._n_components, n_features
+        )
+
+    def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n_features = self._fitted().n_features
+        full = self.covariance_matrices
+        draws = []
+        for k, count in enumerate(np.asarray(counts, dtype=np.int64)):
+            lower = linalg.cholesky(full[k], lower=True)
+            noise = rng.standard_normal((int(count), n_features))
+            draws.append(self._means[k] + noise @ lower.T)
+        return np.concatenate(draws, axis=0)
