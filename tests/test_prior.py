@@ -25,6 +25,8 @@ from mixture.gaussian import (
     ConjugatePrior,
     DefaultPrior,
     DiagonalCovariance,
+    EEICovariance,
+    EIICovariance,
     FullCovariance,
     GaussianFamily,
     GaussianStatistics,
@@ -33,6 +35,11 @@ from mixture.gaussian import (
 )
 from mixture.initializers import Initializer
 from tests._helpers import STRUCTURE_IDS, STRUCTURES, assert_close_in_ulps, blobs
+
+#: Every structure with a MAP M-step: scikit-learn's four, and mclust's EII and EEI (the
+#: spherical and diagonal priors with one variance, or one set, shared by all components).
+PRIOR_STRUCTURES = [*STRUCTURES, EIICovariance(), EEICovariance()]
+PRIOR_IDS = [*STRUCTURE_IDS, "EII", "EEI"]
 
 REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "prior_reference"
 
@@ -58,6 +65,10 @@ def scipy_log_prior(prior, structure, means, covariances):
             total += stats.invwishart.logpdf(full[k], df=prior.dof, scale=prior.scale)
     elif isinstance(structure, TiedCovariance):
         total += stats.invwishart.logpdf(covariances, df=prior.dof, scale=prior.scale)
+    elif isinstance(structure, (EIICovariance, EEICovariance)):  # shared: one prior term
+        total += stats.invgamma.logpdf(
+            covariances[0], a=prior.dof / 2, scale=np.asarray(prior.scale) / 2
+        ).sum()
     else:  # an inverse gamma per variance, scale per feature (diagonal) or one (spherical)
         total += stats.invgamma.logpdf(
             covariances, a=prior.dof / 2, scale=np.asarray(prior.scale) / 2
@@ -98,6 +109,8 @@ PARAMETERISATIONS = {
     "tied": (lambda v, k, d: (lambda m: m @ m.T)(_lower(v, d)), _unlower),
     "diag": (lambda v, k, d: np.exp(v).reshape(k, d), lambda c: np.log(c).ravel()),
     "spherical": (lambda v, k, d: np.exp(v), np.log),
+    "EII": (lambda v, k, d: np.full(k, np.exp(v[0])), lambda c: np.log(c[:1])),
+    "EEI": (lambda v, k, d: np.tile(np.exp(v), (k, 1)), lambda c: np.log(c[0])),
 }
 
 
@@ -106,7 +119,7 @@ def random_prior(rng, structure, n_features, shrinkage=None):
     if isinstance(structure, (FullCovariance, TiedCovariance)):
         a = rng.normal(size=(n_features, n_features))
         scale = a @ a.T + 0.5 * np.eye(n_features)
-    elif isinstance(structure, DiagonalCovariance):
+    elif isinstance(structure, (DiagonalCovariance, EEICovariance)):
         scale = rng.uniform(0.3, 2.0, size=n_features)
     else:
         scale = rng.uniform(0.3, 2.0)
@@ -126,7 +139,7 @@ def map_family(X, resp, structure, prior, reg_covar=0.0):
 
 
 # -- (a) the M-step is the posterior mode -----------------------------------------------------
-@pytest.mark.parametrize("structure", STRUCTURES, ids=STRUCTURE_IDS)
+@pytest.mark.parametrize("structure", PRIOR_STRUCTURES, ids=PRIOR_IDS)
 @given(seed=st.integers(0, 2**32 - 1), shrinkage_is_zero=st.booleans())
 def test_map_m_step_maximises_the_complete_data_log_posterior(structure, seed, shrinkage_is_zero):
     rng = np.random.default_rng(seed)
@@ -163,7 +176,7 @@ def test_map_m_step_maximises_the_complete_data_log_posterior(structure, seed, s
     np.testing.assert_allclose(found.x, ours, rtol=0, atol=2e-4)
 
 
-@pytest.mark.parametrize("structure", STRUCTURES, ids=STRUCTURE_IDS)
+@pytest.mark.parametrize("structure", PRIOR_STRUCTURES, ids=PRIOR_IDS)
 @given(seed=st.integers(0, 2**32 - 1), shrinkage_is_zero=st.booleans())
 def test_log_density_matches_scipy(structure, seed, shrinkage_is_zero):
     rng = np.random.default_rng(seed)
@@ -251,7 +264,7 @@ def test_prior_is_immutable_and_validated():
 
 
 # -- (b) EM ascends the log-posterior -----------------------------------------------------------
-@pytest.mark.parametrize("structure", STRUCTURES, ids=STRUCTURE_IDS)
+@pytest.mark.parametrize("structure", PRIOR_STRUCTURES, ids=PRIOR_IDS)
 @given(
     seed=st.integers(0, 2**32 - 1),
     n_components=st.integers(1, 3),

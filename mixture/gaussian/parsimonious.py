@@ -52,13 +52,25 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixture._validation import check_int
 from mixture.exceptions import ConvergenceWarning, DegenerateComponentError
-from mixture.gaussian.covariance import CovarianceStructure, add_to_diagonal
+from mixture.gaussian.covariance import (
+    CovarianceStructure,
+    _check_prior_scale_scalar,
+    _check_prior_scale_variances,
+    _inverse_gamma_log_density,
+    _prior_divisor,
+    _scalar_prior_scale,
+    add_to_diagonal,
+)
 from mixture.gaussian.forms import DiagonalForm, FullForm, SphericalForm
+
+if TYPE_CHECKING:
+    from mixture.gaussian.prior import ConjugatePrior
 
 __all__ = [
     "EEICovariance",
@@ -176,6 +188,45 @@ class EIICovariance(CovarianceStructure):
     def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return new
 
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        _check_prior_scale_scalar(scale, "EII")
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``s = (lambda + sum_k (tr W_k + c_k |d_k|^2)) / (nu + n D + 2 + K D [kappa > 0])``:
+        the posterior mode under one inverse-gamma prior on the shared variance and the
+        means' normal priors (VII's formula pooled over components)."""
+        factor = prior.shrinkage_factor(weight)
+        numerator = (
+            prior.scale + scatter.sum() + self.form.merge_term(mean - prior.mean, factor).sum()
+        )
+        n_components = weight.shape[0]
+        divisor = (
+            prior.dof
+            + weight.sum() * n_features
+            + 2.0
+            + n_components * n_features * prior.has_mean_prior
+        )
+        variance = numerator / _prior_divisor(np.atleast_1d(divisor), np.ones(1))[0]
+        return np.full(n_components, variance + reg_covar)
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        return _inverse_gamma_log_density(covariances[:1], prior)  # one shared variance
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return _scalar_prior_scale(pooled_scatter, total_weight, n_features)
+
 
 class EEICovariance(CovarianceStructure):
     """One diagonal covariance shared by all components (mclust's EEI)."""
@@ -195,6 +246,39 @@ class EEICovariance(CovarianceStructure):
 
     def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return new
+
+    def check_prior_scale(self, scale: np.ndarray, n_features: int) -> None:
+        _check_prior_scale_variances(scale, n_features, "EEI")
+
+    def from_scatter_with_prior(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        mean: np.ndarray,
+        prior: ConjugatePrior,
+        reg_covar: float,
+        n_features: int,
+    ) -> np.ndarray:
+        """``s_j = (lambda_j + sum_k (W_kjj + c_k d_kj^2)) / (nu + n + 2 + K [kappa > 0])``:
+        the posterior mode under an inverse-gamma prior on each shared variance and the
+        means' normal priors (VVI's formula pooled over components)."""
+        factor = prior.shrinkage_factor(weight)
+        pooled = scatter + self.form.merge_term(mean - prior.mean, factor)
+        numerator = prior.scale + pooled.sum(axis=0)
+        n_components = weight.shape[0]
+        divisor = prior.dof + weight.sum() + 2.0 + n_components * prior.has_mean_prior
+        variances = numerator / _prior_divisor(np.atleast_1d(divisor), np.ones(1))[0]
+        return np.tile(variances + reg_covar, (n_components, 1))
+
+    def log_prior_covariance(
+        self, covariances: np.ndarray, precisions_cholesky: np.ndarray, prior: ConjugatePrior
+    ) -> float:
+        return _inverse_gamma_log_density(covariances[0], prior)  # one set of D variances
+
+    def default_prior_scale(
+        self, pooled_scatter: np.ndarray, total_weight: float, n_features: int
+    ) -> np.ndarray:
+        return _scalar_prior_scale(pooled_scatter, total_weight, n_features)
 
 
 class VEICovariance(_Iterative):

@@ -81,7 +81,7 @@ class StackedGaussians:
         if prior is not None and not structure.supports_prior:
             raise ValueError(
                 f"{structure!r} has no conjugate prior; prior= works with the structures that "
-                "have a MAP M-step (full, tied, diag and spherical)"
+                "have a MAP M-step (full, tied, diag, spherical, EII and EEI)"
             )
         self._prior = prior
         if (means is None) != (covariances is None):
