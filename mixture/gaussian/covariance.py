@@ -195,6 +195,22 @@ class CovarianceStructure(ABC):
             previous covariance instead (see :meth:`keep_where`).
         """
 
+    def from_scatter_near(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray,
+    ) -> np.ndarray:
+        """The M-step within EM, given the current covariances ``previous`` (form's shape).
+
+        The same estimate as :meth:`from_scatter` for a closed form (the default); an
+        iterative M-step may start from ``previous``, as long as its result is at least as
+        good as ``previous`` (EM's objective must not decrease).
+        """
+        return self.from_scatter(scatter, weight, reg_covar, n_features)
+
     def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Covariances after an M-step in which the components ``keep`` had no weight:
         theirs stay as they were (a structure whose covariances share every parameter

@@ -34,9 +34,10 @@ EVV   full        ``Sigma_k = W_k / det(W_k)^(1/p) * sum_j det(W_j)^(1/p) / n`` 
 
 An iterative M-step stops when the relative change of its objective (or of its
 parameters, VEI and VEV) falls to ``tol``, or after ``max_iter`` passes (with a
-:class:`~mixture.exceptions.ConvergenceWarning`). ``reg_covar`` is added to the diagonal of
-every covariance after the estimate, as for the other structures (so a constraint holds up
-to ``reg_covar``).
+:class:`~mixture.exceptions.ConvergenceWarning`). ``reg_covar`` enters as a ridge: each
+component's scatter gets ``n_k reg_covar I`` before the estimate, so the constraint holds
+exactly and no M-step sees a singular scatter. For EII and EEI (as for scikit-learn's four)
+this is the same as adding ``reg_covar`` to the estimate's diagonal.
 
 VVE differs from mclust 6.0 on purpose: mclust's VVE M-step runs the EVE iteration (it
 leaves the volumes out of the orientation update), which does not maximise the VVE
@@ -117,6 +118,17 @@ def _positive(values: np.ndarray, what: str) -> None:
         )
 
 
+def _with_ridge(scatter: np.ndarray, weight: np.ndarray, reg_covar: float) -> np.ndarray:
+    """Each component's scatter plus ``n_k reg_covar I`` (full ``(K, p, p)`` or diagonal
+    ``(K, p)``): ``reg_covar`` enters a constrained model as a ridge on the data, before the
+    estimate, so no M-step ever sees a singular scatter. For VVV, VVI, VII, EEE, EII and EEI
+    this is the same as adding ``reg_covar`` to the estimate's diagonal."""
+    ridge = weight * reg_covar
+    if scatter.ndim == 3:
+        return scatter + ridge[:, None, None] * np.eye(scatter.shape[1])
+    return scatter + ridge[:, None]
+
+
 def _decreasing_eigen(scatter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues ``(K, p)`` in decreasing order and eigenvectors ``(K, p, p)`` (columns)."""
     values, vectors = np.linalg.eigh(scatter)
@@ -130,7 +142,7 @@ def _relative_change(old: float | np.ndarray, new: float | np.ndarray) -> float:
 class _Iterative(CovarianceStructure):
     """A structure whose M-step alternates between its parts until they settle."""
 
-    def __init__(self, *, tol: float = 1e-14, max_iter: int = 10_000) -> None:
+    def __init__(self, *, tol: float = 1e-10, max_iter: int = 10_000) -> None:
         tol = float(tol)
         if not 0.0 < tol < 1.0:
             raise ValueError(f"tol must be in (0, 1); got {tol!r}")
@@ -286,7 +298,7 @@ class VEICovariance(_Iterative):
 
     Parameters
     ----------
-    tol : float, default 1e-14
+    tol : float, default 1e-10
         Relative change of the volumes and shape at which the M-step's alternation stops.
     max_iter : int, default 10000
     """
@@ -302,6 +314,7 @@ class VEICovariance(_Iterative):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         diagonals, counts = scatter[active], weight[active]
         shape = np.ones(n_features)
         volumes = np.ones(counts.shape[0])
@@ -315,7 +328,7 @@ class VEICovariance(_Iterative):
             return np.concatenate([volumes, shape])
 
         self._iterate(step, objective=False)
-        return _fill(active, volumes[:, None] * shape) + reg_covar
+        return _fill(active, volumes[:, None] * shape)
 
 
 class EVICovariance(CovarianceStructure):
@@ -332,11 +345,12 @@ class EVICovariance(CovarianceStructure):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         diagonals = scatter[active]
         _positive(diagonals, "a variance")
         sizes = _geometric_mean(diagonals)
         volume = sizes.sum() / weight.sum()
-        return _fill(active, volume * diagonals / sizes[:, None]) + reg_covar
+        return _fill(active, volume * diagonals / sizes[:, None])
 
 
 # -- ellipsoidal models -------------------------------------------------------------------
@@ -345,7 +359,7 @@ class VEECovariance(_Iterative):
 
     Parameters
     ----------
-    tol : float, default 1e-14
+    tol : float, default 1e-10
         Relative change of the M-step objective at which the alternation stops.
     max_iter : int, default 10000
     """
@@ -361,6 +375,7 @@ class VEECovariance(_Iterative):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         scatters, counts = scatter[active], weight[active]
         volumes = np.ones(counts.shape[0])
         common = np.eye(n_features)
@@ -384,7 +399,7 @@ class VEECovariance(_Iterative):
             return np.array(n_features * (counts * np.log(volumes)).sum() + n_features * total)
 
         self._iterate(step, objective=True)
-        return add_to_diagonal(_fill(active, volumes[:, None, None] * common), reg_covar)
+        return add_to_diagonal(_fill(active, volumes[:, None, None] * common), 0.0)
 
 
 def _orientation_by_majorisation(
@@ -392,6 +407,7 @@ def _orientation_by_majorisation(
     scatters: np.ndarray,
     counts: np.ndarray,
     variable_volume: bool,
+    previous: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Common orientation ``D`` and per-component ``diag(D^T W_k D)`` ``(K, p)`` minimising
     ``sum_k tr(W_k D M_k D^T)`` with ``M_k`` the inverse shape (EVE) or inverse volume times
@@ -402,12 +418,16 @@ def _orientation_by_majorisation(
     among ties, up to a relative 1e-10): mclust's (``D = I`` with ``M_k = I``); ``D = I``
     with its optimal ``M_k`` (each pass lowers the objective, so the result is at least as
     good as the diagonal model's EVI or VVI); and the eigenvectors of the pooled scatter
-    with their optimal ``M_k`` (at least as good as EEE).
+    with their optimal ``M_k`` (at least as good as EEE). Within EM, ``previous`` (the
+    current covariances, ``(K, p, p)``) gives one start instead, their common axes: the
+    M-step is then at least as good as the current parameters, so EM's objective never
+    decreases, and it takes a few passes rather than hundreds.
     """
     n_features = scatters.shape[1]
-    eigenvalues = np.linalg.eigvalsh(scatters)
-    _positive(eigenvalues[:, :1], "the smallest scatter eigenvalue")
-    largest = eigenvalues[:, -1]
+    # Only the largest eigenvalue is needed (the majorisation's bound). A singular scatter
+    # is fine as long as no variance along the common axes vanishes (checked every pass:
+    # there the likelihood is unbounded).
+    largest = np.linalg.eigvalsh(scatters)[:, -1]
     _, pooled_axes = np.linalg.eigh(scatters.sum(axis=0))
     identity = np.eye(n_features)
     shifted = scatters - largest[:, None, None] * identity
@@ -447,9 +467,13 @@ def _orientation_by_majorisation(
 
         return float(structure._iterate(step, objective=True)), orientation, diagonals
 
-    starts = [(identity, np.ones((counts.shape[0], n_features)))]
-    for axes in (identity, pooled_axes):
-        starts.append((axes, objective_and_inverse(diagonals_along(axes))[1]))
+    if previous is not None:
+        axes = np.linalg.eigh(previous[0])[1]
+        starts = [(axes, objective_and_inverse(diagonals_along(axes))[1])]
+    else:
+        starts = [(identity, np.ones((counts.shape[0], n_features)))]
+        for axes in (identity, pooled_axes):
+            starts.append((axes, objective_and_inverse(diagonals_along(axes))[1]))
     best = None
     for start in starts:
         objective, orientation, diagonals = run(*start)
@@ -463,7 +487,7 @@ class EVECovariance(_Iterative):
 
     Parameters
     ----------
-    tol : float, default 1e-14
+    tol : float, default 1e-10
         Relative change of the M-step objective at which the majorisation stops.
     max_iter : int, default 10000
     """
@@ -478,15 +502,35 @@ class EVECovariance(_Iterative):
     def from_scatter(
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
+        return self._estimate(scatter, weight, reg_covar, None)
+
+    def from_scatter_near(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray,
+    ) -> np.ndarray:
+        return self._estimate(scatter, weight, reg_covar, previous)
+
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        previous: np.ndarray | None,
+    ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         orientation, diagonals = _orientation_by_majorisation(
-            self, scatter[active], weight[active], variable_volume=False
+            self, scatter[active], weight[active], variable_volume=False, previous=previous
         )
         sizes = _geometric_mean(diagonals)
         volume = sizes.sum() / weight.sum()
         shapes = volume * diagonals / sizes[:, None]
         covariances = np.einsum("ij,kj,lj->kil", orientation, shapes, orientation)
-        return add_to_diagonal(_fill(active, covariances), reg_covar)
+        return add_to_diagonal(_fill(active, covariances), 0.0)
 
 
 class VVECovariance(_Iterative):
@@ -495,7 +539,7 @@ class VVECovariance(_Iterative):
 
     Parameters
     ----------
-    tol : float, default 1e-14
+    tol : float, default 1e-10
         Relative change of the M-step objective at which the majorisation stops.
     max_iter : int, default 10000
     """
@@ -510,14 +554,34 @@ class VVECovariance(_Iterative):
     def from_scatter(
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
+        return self._estimate(scatter, weight, reg_covar, None)
+
+    def from_scatter_near(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray,
+    ) -> np.ndarray:
+        return self._estimate(scatter, weight, reg_covar, previous)
+
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        previous: np.ndarray | None,
+    ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         counts = weight[active]
         orientation, diagonals = _orientation_by_majorisation(
-            self, scatter[active], counts, variable_volume=True
+            self, scatter[active], counts, variable_volume=True, previous=previous
         )
         variances = diagonals / counts[:, None]
         covariances = np.einsum("ij,kj,lj->kil", orientation, variances, orientation)
-        return add_to_diagonal(_fill(active, covariances), reg_covar)
+        return add_to_diagonal(_fill(active, covariances), 0.0)
 
 
 class EEVCovariance(CovarianceStructure):
@@ -534,11 +598,12 @@ class EEVCovariance(CovarianceStructure):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         values, vectors = _decreasing_eigen(scatter[active])
         common = values.sum(axis=0) / weight.sum()
         _positive(common[None], "a pooled eigenvalue")
         covariances = np.einsum("kij,j,klj->kil", vectors, common, vectors)
-        return add_to_diagonal(_fill(active, covariances), reg_covar)
+        return add_to_diagonal(_fill(active, covariances), 0.0)
 
 
 class VEVCovariance(_Iterative):
@@ -546,7 +611,7 @@ class VEVCovariance(_Iterative):
 
     Parameters
     ----------
-    tol : float, default 1e-14
+    tol : float, default 1e-10
         Relative change of the volumes and shape at which the alternation stops.
     max_iter : int, default 10000
     """
@@ -562,6 +627,7 @@ class VEVCovariance(_Iterative):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         counts = weight[active]
         values, vectors = _decreasing_eigen(scatter[active])
         pooled = values.sum(axis=0)
@@ -580,7 +646,7 @@ class VEVCovariance(_Iterative):
         self._iterate(step, objective=False)
         scaled = volumes[:, None] * shape
         covariances = np.einsum("kij,kj,klj->kil", vectors, scaled, vectors)
-        return add_to_diagonal(_fill(active, covariances), reg_covar)
+        return add_to_diagonal(_fill(active, covariances), 0.0)
 
 
 class EVVCovariance(CovarianceStructure):
@@ -597,10 +663,11 @@ class EVVCovariance(CovarianceStructure):
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
     ) -> np.ndarray:
         active = _active(weight)
+        scatter = _with_ridge(scatter, weight, reg_covar)
         scatters = scatter[active]
         sign, log_det = np.linalg.slogdet(scatters)
         _positive(sign[:, None], "the scatter determinant")
         sizes = np.exp(log_det / n_features)
         volume = sizes.sum() / weight.sum()
         covariances = scatters * (volume / sizes)[:, None, None]
-        return add_to_diagonal(_fill(active, covariances), reg_covar)
+        return add_to_diagonal(_fill(active, covariances), 0.0)

@@ -304,9 +304,18 @@ class StackedGaussians:
         n_features = statistics.mean.shape[1]
         prior = self._prior
         if prior is None:
-            covariances = self._structure.from_scatter(
-                statistics.scatter, statistics.weight, self._reg_covar, n_features
-            )
+            if self.is_fitted:
+                covariances = self._structure.from_scatter_near(
+                    statistics.scatter,
+                    statistics.weight,
+                    self._reg_covar,
+                    n_features,
+                    self._covariances,
+                )
+            else:
+                covariances = self._structure.from_scatter(
+                    statistics.scatter, statistics.weight, self._reg_covar, n_features
+                )
             means = statistics.mean
         else:
             if isinstance(prior, DefaultPrior):
