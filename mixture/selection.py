@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mixture._chunking import blas_held
 from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
 from mixture.degeneracy import column_resolution, find_degeneracies
 from mixture.engine import MixtureEM, MixtureResult
@@ -447,6 +448,39 @@ def select_model(
         )
     if not models:
         raise ValueError("no models to try")
+    with blas_held():  # once for the whole grid (see MixtureEM.fit)
+        return _select(
+            models,
+            counts,
+            data,
+            weights,
+            criterion,
+            robust,
+            initializer,
+            random_state,
+            n_init,
+            tol,
+            max_iter,
+            n_jobs,
+            progress,
+        )
+
+
+def _select(
+    models: Mapping[str, Callable[[int], ComponentFamily]],
+    counts: Sequence[int],
+    data: np.ndarray,
+    weights: np.ndarray | None,
+    criterion: str,
+    robust: bool,
+    initializer: Initializer | None,
+    random_state: Any,
+    n_init: int,
+    tol: float,
+    max_iter: int,
+    n_jobs: int | None,
+    progress: Callable[[int, int, Candidate], None] | None,
+) -> ModelSelection:
     base = _base_seed(random_state)
     resolution = column_resolution(data)
     if robust:

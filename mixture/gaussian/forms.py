@@ -139,6 +139,16 @@ class CovarianceForm(ABC):
     def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         """Smallest variance in any direction, per component, shape ``(K,)``."""
 
+    def smallest_variance_bound(
+        self, precisions_cholesky: np.ndarray, n_components: int
+    ) -> np.ndarray:
+        """A lower bound on :meth:`smallest_variances` from the precision factors, shape
+        ``(K,)``: ``1 / |U_k|_F^2``, as ``lambda_max(P) <= tr(P) = |U|_F^2``. Cheap where
+        the exact value needs an eigendecomposition; exact for diagonal and spherical."""
+        squares = precisions_cholesky**2
+        total = squares.reshape(squares.shape[0], -1).sum(axis=1) if squares.ndim > 1 else squares
+        return np.broadcast_to(1.0 / total, (n_components,))
+
     @abstractmethod
     def dense(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         """Dense ``(K, D, D)`` covariance matrices (``(1, D, D)`` if shared)."""
@@ -353,6 +363,11 @@ class SharedForm(CovarianceForm):
     def dense(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return covariances[None]
 
+    def smallest_variance_bound(
+        self, precisions_cholesky: np.ndarray, n_components: int
+    ) -> np.ndarray:
+        return np.full(n_components, 1.0 / np.sum(precisions_cholesky**2))
+
     def keep_where(self, new: np.ndarray, old: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return new  # the pooled estimate already ignores empty components
 
@@ -446,6 +461,11 @@ class DiagonalForm(CovarianceForm):
 
     def smallest_variances(self, covariances: np.ndarray, n_components: int) -> np.ndarray:
         return covariances.min(axis=1)
+
+    def smallest_variance_bound(
+        self, precisions_cholesky: np.ndarray, n_components: int
+    ) -> np.ndarray:
+        return 1.0 / (precisions_cholesky**2).max(axis=1)
 
     def dense(self, covariances: np.ndarray, n_features: int) -> np.ndarray:
         return np.stack([np.diag(variances) for variances in covariances])

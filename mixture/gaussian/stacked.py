@@ -29,18 +29,35 @@ __all__ = ["FUSED_FLOAT32_MAX_FEATURES", "StackedGaussians"]
 FUSED_FLOAT32_MAX_FEATURES = 32
 
 
-def _check_resolvable(
-    means: np.ndarray, covariances: np.ndarray, structure: CovarianceStructure
-) -> None:
-    """Raise if a covariance overflowed or shrank below the floating-point resolution of
-    its mean (a component collapsed onto a point, where densities become meaningless)."""
+def _check_finite(covariances: np.ndarray) -> None:
     if not np.isfinite(covariances).all():
         raise DegenerateComponentError(
             "a component's covariance overflowed to infinity: the data's values are too large "
             "to square in floating point; rescale the data"
         )
-    smallest = structure.form.smallest_variances(covariances, means.shape[0])
+
+
+def _check_resolvable(
+    means: np.ndarray,
+    covariances: np.ndarray,
+    structure: CovarianceStructure,
+    precisions_cholesky: np.ndarray | None,
+) -> None:
+    """Raise if a covariance shrank below the floating-point resolution of its mean (a
+    component collapsed onto a point, where densities become meaningless).
+
+    The precision factors (when given) bound every smallest variance from below for free;
+    only where the bound is not clear of the resolution is the exact value computed.
+    """
+    form = structure.form
+    n_components = means.shape[0]
     resolution = (16 * np.finfo(np.float64).eps * np.abs(means).max(axis=1)) ** 2
+    if (
+        precisions_cholesky is not None
+        and (form.smallest_variance_bound(precisions_cholesky, n_components) > resolution).all()
+    ):
+        return
+    smallest = form.smallest_variances(covariances, n_components)
     collapsed = np.flatnonzero(smallest <= resolution)
     if collapsed.size:
         k = int(collapsed[0])
@@ -333,8 +350,15 @@ class StackedGaussians:
         if empty.any():
             means = np.where(empty[:, None], self._means, means)
             covariances = self._structure.keep_where(covariances, self._covariances, empty)
-        _check_resolvable(means, covariances, self._structure)
-        return self._with_parameters(means, covariances, prior)
+        _check_finite(covariances)
+        try:
+            fitted = self._with_parameters(means, covariances, prior)
+        except DegenerateComponentError:
+            # Not positive definite: say so in terms of the data's resolution if that is why.
+            _check_resolvable(means, covariances, self._structure, None)
+            raise
+        _check_resolvable(means, covariances, self._structure, fitted._precisions_cholesky)
+        return fitted
 
     def degeneracies(
         self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
