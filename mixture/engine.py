@@ -257,7 +257,7 @@ class MixtureEM:
                 EmptyComponentWarning,
                 stacklevel=2,
             )
-        return Mixture(component_weight / component_weight.sum(), new_family)
+        return Mixture.from_m_step(component_weight, new_family)
 
     # -- initialisation ---------------------------------------------------------------------
     def initialize(self, X: Any, sample_weight: Any = None, *, random_state: Any = None) -> Mixture:
