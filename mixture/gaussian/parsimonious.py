@@ -482,74 +482,13 @@ def _orientation_by_majorisation(
     return best[1], best[2]
 
 
-class EVECovariance(_Iterative):
-    """Covariances ``lambda D A_k D^T`` with a common volume and orientation (mclust's EVE).
+class _CommonOrientation(_Iterative):
+    """EVE and VVE: one orientation ``D`` for all components, found by majorisation; a
+    subclass turns the variances along the common axes into its volumes and shapes."""
 
-    Parameters
-    ----------
-    tol : float, default 1e-10
-        Relative change of the M-step objective at which the majorisation stops.
-    max_iter : int, default 10000
-    """
-
-    name = "EVE"
-    mclust_name = "EVE"
     form = FullForm()
-
-    def n_parameters(self, n_components: int, n_features: int) -> int:
-        return 1 + n_components * (n_features - 1) + n_features * (n_features - 1) // 2
-
-    def from_scatter(
-        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
-    ) -> np.ndarray:
-        return self._estimate(scatter, weight, reg_covar, None)
-
-    def from_scatter_near(
-        self,
-        scatter: np.ndarray,
-        weight: np.ndarray,
-        reg_covar: float,
-        n_features: int,
-        previous: np.ndarray,
-    ) -> np.ndarray:
-        return self._estimate(scatter, weight, reg_covar, previous)
-
-    def _estimate(
-        self,
-        scatter: np.ndarray,
-        weight: np.ndarray,
-        reg_covar: float,
-        previous: np.ndarray | None,
-    ) -> np.ndarray:
-        active = _active(weight)
-        scatter = _with_ridge(scatter, weight, reg_covar)
-        orientation, diagonals = _orientation_by_majorisation(
-            self, scatter[active], weight[active], variable_volume=False, previous=previous
-        )
-        sizes = _geometric_mean(diagonals)
-        volume = sizes.sum() / weight.sum()
-        shapes = volume * diagonals / sizes[:, None]
-        covariances = np.einsum("ij,kj,lj->kil", orientation, shapes, orientation)
-        return add_to_diagonal(_fill(active, covariances), 0.0)
-
-
-class VVECovariance(_Iterative):
-    """Covariances ``lambda_k D A_k D^T`` with a common orientation (mclust's VVE; see the
-    module on how this M-step differs from mclust 6.0's).
-
-    Parameters
-    ----------
-    tol : float, default 1e-10
-        Relative change of the M-step objective at which the majorisation stops.
-    max_iter : int, default 10000
-    """
-
-    name = "VVE"
-    mclust_name = "VVE"
-    form = FullForm()
-
-    def n_parameters(self, n_components: int, n_features: int) -> int:
-        return n_components * n_features + n_features * (n_features - 1) // 2
+    #: Whether each component has its own volume (VVE) or all share one (EVE).
+    variable_volume: bool = False
 
     def from_scatter(
         self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
@@ -577,11 +516,58 @@ class VVECovariance(_Iterative):
         scatter = _with_ridge(scatter, weight, reg_covar)
         counts = weight[active]
         orientation, diagonals = _orientation_by_majorisation(
-            self, scatter[active], counts, variable_volume=True, previous=previous
+            self, scatter[active], counts, self.variable_volume, previous=previous
         )
-        variances = diagonals / counts[:, None]
+        variances = self._variances(diagonals, counts, weight.sum())
         covariances = np.einsum("ij,kj,lj->kil", orientation, variances, orientation)
         return add_to_diagonal(_fill(active, covariances), 0.0)
+
+    def _variances(self, diagonals: np.ndarray, counts: np.ndarray, total: float) -> np.ndarray:
+        """Variances along the common axes ``(K, p)`` from ``diag(D^T W_k D)``."""
+        raise NotImplementedError
+
+
+class EVECovariance(_CommonOrientation):
+    """Covariances ``lambda D A_k D^T`` with a common volume and orientation (mclust's EVE).
+
+    Parameters
+    ----------
+    tol : float, default 1e-10
+        Relative change of the M-step objective at which the majorisation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "EVE"
+    mclust_name = "EVE"
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return 1 + n_components * (n_features - 1) + n_features * (n_features - 1) // 2
+
+    def _variances(self, diagonals: np.ndarray, counts: np.ndarray, total: float) -> np.ndarray:
+        sizes = _geometric_mean(diagonals)
+        return (sizes.sum() / total) * diagonals / sizes[:, None]
+
+
+class VVECovariance(_CommonOrientation):
+    """Covariances ``lambda_k D A_k D^T`` with a common orientation (mclust's VVE; see the
+    module on how this M-step differs from mclust 6.0's).
+
+    Parameters
+    ----------
+    tol : float, default 1e-10
+        Relative change of the M-step objective at which the majorisation stops.
+    max_iter : int, default 10000
+    """
+
+    name = "VVE"
+    mclust_name = "VVE"
+    variable_volume = True
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features + n_features * (n_features - 1) // 2
+
+    def _variances(self, diagonals: np.ndarray, counts: np.ndarray, total: float) -> np.ndarray:
+        return diagonals / counts[:, None]
 
 
 class EEVCovariance(CovarianceStructure):
