@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mixture._validation import check_int, check_nonnegative_float
 
 if TYPE_CHECKING:
-    from mixture.engine import MixtureResult
     from mixture.model import Mixture
+    from mixture.result import MixtureResult
 
 __all__ = [
     "Callback",
