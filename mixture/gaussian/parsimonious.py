@@ -155,6 +155,34 @@ class _Iterative(CovarianceStructure):
     def _settings(self) -> tuple[float, int]:
         return (self.tol, self.max_iter)
 
+    def from_scatter(
+        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    ) -> np.ndarray:
+        return self._estimate(scatter, weight, reg_covar, n_features, None)
+
+    def from_scatter_near(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray,
+    ) -> np.ndarray:
+        """Within EM, the alternation starts from the current covariances: it converges to
+        the same M-step (to ``tol``) in fewer passes."""
+        return self._estimate(scatter, weight, reg_covar, n_features, previous)
+
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray | None,
+    ) -> np.ndarray:
+        """The M-step, its alternation started from ``previous`` when given."""
+        raise NotImplementedError
+
     def _iterate(self, step: Callable[[], np.ndarray], objective: bool) -> np.ndarray:
         """Call ``step`` (one pass) until the relative change of what it returns is at most
         ``tol``.
@@ -310,13 +338,21 @@ class VEICovariance(_Iterative):
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components + n_features - 1
 
-    def from_scatter(
-        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray | None,
     ) -> np.ndarray:
         active = _active(weight)
         scatter = _with_ridge(scatter, weight, reg_covar)
         diagonals, counts = scatter[active], weight[active]
-        shape = np.ones(n_features)
+        shape = np.ones(n_features)  # mclust's start
+        if previous is not None:
+            current = previous[active][0]
+            shape = current / _geometric_mean(current)
         volumes = np.ones(counts.shape[0])
 
         def step() -> np.ndarray:
@@ -371,13 +407,20 @@ class VEECovariance(_Iterative):
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components + (n_features - 1) + n_features * (n_features - 1) // 2
 
-    def from_scatter(
-        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray | None,
     ) -> np.ndarray:
         active = _active(weight)
         scatter = _with_ridge(scatter, weight, reg_covar)
         scatters, counts = scatter[active], weight[active]
-        volumes = np.ones(counts.shape[0])
+        volumes = np.ones(counts.shape[0])  # mclust's start
+        if previous is not None:
+            volumes = np.exp(np.linalg.slogdet(previous[active])[1] / n_features)
         common = np.eye(n_features)
         total = counts.sum()
 
@@ -490,26 +533,12 @@ class _CommonOrientation(_Iterative):
     #: Whether each component has its own volume (VVE) or all share one (EVE).
     variable_volume: bool = False
 
-    def from_scatter(
-        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
-    ) -> np.ndarray:
-        return self._estimate(scatter, weight, reg_covar, None)
-
-    def from_scatter_near(
-        self,
-        scatter: np.ndarray,
-        weight: np.ndarray,
-        reg_covar: float,
-        n_features: int,
-        previous: np.ndarray,
-    ) -> np.ndarray:
-        return self._estimate(scatter, weight, reg_covar, previous)
-
     def _estimate(
         self,
         scatter: np.ndarray,
         weight: np.ndarray,
         reg_covar: float,
+        n_features: int,
         previous: np.ndarray | None,
     ) -> np.ndarray:
         active = _active(weight)
@@ -609,8 +638,13 @@ class VEVCovariance(_Iterative):
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components + (n_features - 1) + n_components * (n_features * (n_features - 1) // 2)
 
-    def from_scatter(
-        self, scatter: np.ndarray, weight: np.ndarray, reg_covar: float, n_features: int
+    def _estimate(
+        self,
+        scatter: np.ndarray,
+        weight: np.ndarray,
+        reg_covar: float,
+        n_features: int,
+        previous: np.ndarray | None,
     ) -> np.ndarray:
         active = _active(weight)
         scatter = _with_ridge(scatter, weight, reg_covar)
@@ -618,7 +652,10 @@ class VEVCovariance(_Iterative):
         values, vectors = _decreasing_eigen(scatter[active])
         pooled = values.sum(axis=0)
         _positive(pooled[None], "a pooled eigenvalue")
-        shape = pooled / _geometric_mean(pooled)
+        shape = pooled / _geometric_mean(pooled)  # mclust's start
+        if previous is not None:
+            current = np.linalg.eigvalsh(previous[active][0])[::-1]
+            shape = current / _geometric_mean(current)
         volumes = np.ones(counts.shape[0])
 
         def step() -> np.ndarray:
