@@ -24,10 +24,12 @@ from mixture.gaussian import (
     CovarianceStructure,
     DefaultPrior,
     FullCovariance,
+    register_structure,
     structure_named,
 )
 from mixture.gaussian.forms import DiagonalForm, FullForm, SharedForm, SphericalForm
 from mixture.initializers import GivenResponsibilities
+from mixture.io import ModelFileError
 from mixture.selection import select_model
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "models14_reference"
@@ -369,3 +371,32 @@ def test_em_never_decreases_the_log_likelihood(seed, n_components, name) -> None
         warnings.simplefilter("ignore")
         history = np.array(engine.fit(X).log_likelihood_history)
     assert (np.diff(history) >= -1e-10 * np.abs(history[1:])).all()
+
+
+class UnitSpherical(CovarianceStructure):
+    """A structure written outside the package, registered by name: every variance 1."""
+
+    name = "unit-spherical"
+    form = SphericalForm()
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return 0
+
+    def from_scatter(self, scatter, weight, reg_covar, n_features):
+        return np.ones(weight.shape[0])
+
+
+def test_a_registered_structure_loads_from_a_model_file(blobs, tmp_path, monkeypatch) -> None:
+    from mixture.gaussian import structures
+
+    monkeypatch.setattr(structures, "_REGISTRY", dict(structures._REGISTRY))
+    result = MixtureEM(GaussianFamily(3, UnitSpherical()), random_state=0).fit(blobs)
+    io.save(result, tmp_path / "unit.json")
+    with pytest.raises(ModelFileError, match="unit-spherical"):
+        io.load(tmp_path / "unit.json")  # unknown until registered
+    assert register_structure(UnitSpherical) is UnitSpherical
+    loaded = io.load(tmp_path / "unit.json")
+    assert loaded.mixture.family.structure == UnitSpherical()
+    np.testing.assert_allclose(loaded.score_samples(blobs), result.score_samples(blobs), rtol=1e-13)
+    with pytest.raises(ValueError, match="taken"):
+        register_structure(type("Other", (UnitSpherical,), {}))

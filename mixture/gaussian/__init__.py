@@ -29,6 +29,7 @@ from mixture.gaussian.structures import (
     MCLUST_NAMES,
     SKLEARN_NAMES,
     STRUCTURE_NAMES,
+    register_structure,
     structure_named,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "VEICovariance",
     "VEVCovariance",
     "VVECovariance",
+    "register_structure",
     "structure_named",
 ]

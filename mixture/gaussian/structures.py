@@ -33,6 +33,7 @@ __all__ = [
     "MCLUST_NAMES",
     "SKLEARN_NAMES",
     "STRUCTURE_NAMES",
+    "register_structure",
     "structure_named",
 ]
 
@@ -67,6 +68,30 @@ STRUCTURE_NAMES: tuple[str, ...] = SKLEARN_NAMES + tuple(
     name for name in MCLUST_NAMES if _REGISTRY[name].name == name
 )
 """Every structure once, by its own name: scikit-learn's four, then mclust's other ten."""
+
+
+def register_structure(cls: type[CovarianceStructure]) -> type[CovarianceStructure]:
+    """Make a structure of your own known by its ``name`` to :func:`structure_named`, as the
+    built-in ones are: model files then load it, and the CLI's ``-c`` takes its name.
+
+    Usable as a class decorator. The class must build with no arguments. A name already
+    taken by another class is refused.
+
+    Raises
+    ------
+    ValueError
+        If ``cls`` is not a ``CovarianceStructure`` subclass with a name, or the name is taken.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, CovarianceStructure)):
+        raise ValueError(f"register_structure expects a CovarianceStructure subclass; got {cls!r}")
+    name = cls.name
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    known = _REGISTRY.get(name)
+    if known is not None and known is not cls:
+        raise ValueError(f"the structure name {name!r} is taken by {known.__name__}")
+    _REGISTRY[name] = cls
+    return cls
 
 
 def structure_named(name: str) -> CovarianceStructure:
