@@ -42,7 +42,9 @@ this is the same as adding ``reg_covar`` to the estimate's diagonal.
 VVE differs from mclust 6.0 on purpose: mclust's VVE M-step runs the EVE iteration (it
 leaves the volumes out of the orientation update), which does not maximise the VVE
 likelihood; here the orientation update weighs each component by ``1 / lambda_k``, so the
-M-step is the maximiser (benchmarks/models14_reference/README.md measures the difference).
+M-step maximises it (locally, as for EVE: the problem in ``D`` is not convex; see
+:func:`_orientation_by_majorisation` for the starts). benchmarks/models14_reference/README.md
+measures the difference.
 
 A component with no weight takes no part in an M-step; the family keeps its previous
 covariance (for EII and EEI, whose covariances share every parameter, it gets the shared
