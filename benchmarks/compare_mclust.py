@@ -1,20 +1,26 @@
 """Model selection against R's mclust on six data sets, from the committed mclust numbers.
 
-Run: python benchmarks/compare_mclust.py [--datasets faithful,iris] [--output FILE.md]
+Run: python benchmarks/compare_mclust.py [--datasets faithful,iris] [--scope all14]
+[--priors none] [--output FILE.md]
 
 For each data set in ``benchmarks/mclust/data`` it runs ``select_model`` over the four
-structures mclust shares with us (VVV=full, EEE=tied, VVI=diag, VII=spherical) and K = 1..9,
-without a prior (``reg_covar=0``, as mclust) and with mclust's default prior
-(``DefaultPrior()``, ``reg_covar=0``), at a tight tolerance (1e-8 on the mean log-likelihood
-per row; mclust's reference ran at a relative 1e-8), and compares with
+structures mclust shares with us (VVV=full, EEE=tied, VVI=diag, VII=spherical; ``--scope
+shared4``, the default) or over all 14 mclust models (``--scope all14``, without a prior:
+mclust's prior covers ten of the models, ours six) and K = 1..9, without a prior
+(``reg_covar=0``, as mclust) and with mclust's default prior (``DefaultPrior()``,
+``reg_covar=0``), at a tight tolerance (1e-8 on the mean log-likelihood per row; mclust's
+reference ran at a relative 1e-8), and compares with
 ``benchmarks/mclust/reference_*.csv`` (made by ``benchmarks/mclust/reference.R``):
 
 - the model and BIC each selects (ours are mclust's values negated: lower is better);
-- per shared candidate, whether our log-likelihood is more than 1e-3 below mclust's (cells
+- per candidate, whether our log-likelihood is more than 1e-3 below mclust's (cells
   where mclust returned NA are left out, and so are our degenerate candidates);
 - the candidates we flag as degenerate, and mclust's NA cells;
 - the CPU time of our selection (``time.process_time``) against mclust's ``mclustBIC`` over
   4 x 9 and 14 x 9 (from ``reference_cpu.csv``, measured separately on this machine).
+
+With ``--scope all14`` models are shown by their mclust names and the candidates worse than
+mclust's are listed in a table of their own (model, K, both log-likelihoods, difference).
 
 Prints markdown tables; ``--output`` also writes them to a file.
 """
@@ -30,11 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from mixture import select_model
-from mixture.gaussian import DefaultPrior
+from mixture.gaussian import MCLUST_NAMES, DefaultPrior, structure_named
 
 HERE = Path(__file__).resolve().parent / "mclust"
 DATASETS = ("faithful", "iris", "diabetes", "banknote", "wine", "synthetic")
 OURS = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
+MCLUST = {structure_named(name).name: name for name in MCLUST_NAMES}  # our label -> mclust's
 TOLERANCE = 1e-3
 
 
@@ -47,23 +54,30 @@ def _data(name: str) -> np.ndarray:
     return np.loadtxt(HERE / "data" / f"{name}.csv", delimiter=",", skiprows=1, ndmin=2)
 
 
-def _mclust_cells(dataset: str, prior: str) -> dict[tuple[str, int], dict[str, str]]:
+def _shown(mclust_name: str, scope: str) -> str:
+    """How a model is named in the tables: our name in shared4, mclust's in all14."""
+    return OURS[mclust_name] if scope == "shared4" else mclust_name
+
+
+def _mclust_cells(dataset: str, prior: str, scope: str) -> dict[tuple[str, int], dict[str, str]]:
     return {
-        (OURS[row["model"]], int(row["K"])): row
+        (_shown(row["model"], scope), int(row["K"])): row
         for row in _rows("reference_bic.csv")
-        if row["dataset"] == dataset and row["prior"] == prior and row["model"] in OURS
+        if row["dataset"] == dataset
+        and row["prior"] == prior
+        and (scope == "all14" or row["model"] in OURS)
     }
 
 
-def _mclust_choice(dataset: str, prior: str) -> tuple[str, int, float]:
+def _mclust_choice(dataset: str, prior: str, scope: str) -> tuple[str, int, float]:
     for row in _rows("reference_selected.csv"):
         if (row["dataset"], row["prior"], row["scope"], row["criterion"]) == (
             dataset,
             prior,
-            "shared4",
+            scope,
             "BIC",
         ):
-            return OURS[row["model"]], int(row["K"]), -float(row["value"])
+            return _shown(row["model"], scope), int(row["K"]), -float(row["value"])
     raise KeyError(dataset)
 
 
@@ -79,10 +93,12 @@ def _mclust_cpu(dataset: str, scope: str, prior: str) -> float:
     return float("nan")
 
 
-def compare(dataset: str, prior: str) -> dict:
+def compare(dataset: str, prior: str, scope: str = "shared4") -> dict:
     """Our selection on one data set, with or without the prior, against mclust's."""
     X = _data(dataset)
     options = {"prior": DefaultPrior()} if prior != "none" else {}
+    if scope == "all14":
+        options["structures"] = [structure_named(name) for name in MCLUST_NAMES]
     started = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,28 +107,33 @@ def compare(dataset: str, prior: str) -> dict:
             random_state=0, **options,
         )  # fmt: skip
     cpu = time.process_time() - started
-    cells = _mclust_cells(dataset, "none" if prior == "none" else prior)
+    cells = _mclust_cells(dataset, prior, scope)
     worse, compared = [], 0
     for candidate in selection.candidates:
-        cell = cells.get((candidate.model, candidate.n_components))
+        name = _shown(MCLUST[candidate.model], scope)
+        cell = cells.get((name, candidate.n_components))
         if cell is None or cell["is_na"] == "TRUE" or candidate.degenerate is not None:
             continue
         compared += 1
-        gap = candidate.log_likelihood - float(cell["loglik"])
-        if gap < -TOLERANCE:
-            worse.append(f"{candidate.model},{candidate.n_components} ({gap:+.3f})")
-    model, K, value = _mclust_choice(dataset, "none" if prior == "none" else prior)
+        theirs = float(cell["loglik"])
+        if candidate.log_likelihood - theirs < -TOLERANCE:
+            worse.append((name, candidate.n_components, candidate.log_likelihood, theirs))
+    model, K, value = _mclust_choice(dataset, prior, scope)
     best = selection.best
+    best_name = _shown(MCLUST[best.model], scope)
     return {
         "dataset": dataset,
         "prior": prior,
+        "scope": scope,
         "shape": X.shape,
-        "ours": f"{best.model},{best.n_components} ({best.bic:.3f})",
+        "ours": f"{best_name},{best.n_components} ({best.bic:.3f})",
         "mclust": f"{model},{K} ({value:.3f})",
-        "same": (best.model, best.n_components) == (model, K),
+        "same": (best_name, best.n_components) == (model, K),
         "compared": compared,
         "worse": worse,
-        "degenerate": [f"{c.model},{c.n_components}" for c in selection.degenerate],
+        "degenerate": [
+            f"{_shown(MCLUST[c.model], scope)},{c.n_components}" for c in selection.degenerate
+        ],
         "mclust_na": [f"{m},{k}" for (m, k), row in cells.items() if row["is_na"] == "TRUE"],
         "cpu": cpu,
         "mclust_cpu_4": _mclust_cpu(dataset, "shared4", prior),
@@ -127,14 +148,39 @@ def tables(results: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        worse = f"{len(r['worse'])} of {r['compared']}" + (
-            f": {', '.join(r['worse'])}" if r["worse"] else ""
-        )
+        worse = f"{len(r['worse'])} of {r['compared']}"
+        if r["worse"] and r["scope"] == "shared4":
+            gaps = (f"{m},{k} ({ours - theirs:+.3f})" for m, k, ours, theirs in r["worse"])
+            worse += ": " + ", ".join(gaps)
         lines.append(
             f"| {r['dataset']} | {r['prior']} | {r['shape'][0]} x {r['shape'][1]} | {r['ours']} "
             f"| {r['mclust']} | {'yes' if r['same'] else 'no'} | {worse} "
             f"| {', '.join(r['degenerate']) or '-'} | {', '.join(r['mclust_na']) or '-'} |"
         )
+    if results and results[0]["scope"] == "all14":
+        lines += [
+            "",
+            "Candidates whose log-likelihood is more than 1e-3 below mclust's:",
+            "",
+            "| data | model | K | ours | mclust | ours - mclust |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for r in results:
+            for m, k, ours, theirs in r["worse"]:
+                lines.append(
+                    f"| {r['dataset']} | {m} | {k} | {ours:.3f} | {theirs:.3f} "
+                    f"| {ours - theirs:+.3f} |"
+                )
+        lines += [
+            "",
+            "| data | prior | ours 14 x 9 CPU s | mclust 14 x 9 CPU s |",
+            "|---|---|---:|---:|",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['dataset']} | {r['prior']} | {r['cpu']:.2f} | {r['mclust_cpu_14']:.2f} |"
+            )
+        return "\n".join(lines)
     lines += [
         "",
         "| data | prior | ours 4 x 9 CPU s | mclust 4 x 9 CPU s | mclust 14 x 9 CPU s |",
@@ -152,12 +198,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--priors", default="none,default")
+    parser.add_argument("--scope", choices=("shared4", "all14"), default="shared4")
     parser.add_argument("--output", help="also write the tables here (markdown)")
     args = parser.parse_args(argv)
+    if args.scope == "all14" and args.priors != "none":
+        parser.error("--scope all14 needs --priors none (only the shared four take a prior)")
     results = []
     for dataset in args.datasets.split(","):
         for prior in args.priors.split(","):
-            results.append(compare(dataset, prior))
+            results.append(compare(dataset, prior, args.scope))
             print(f"done: {dataset}, prior {prior}", flush=True)
     text = tables(results)
     print(text)
