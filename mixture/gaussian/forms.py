@@ -220,11 +220,6 @@ class CovarianceForm(ABC):
         """
 
     @abstractmethod
-    def centred_scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
-        """Scatter of rows ``X`` (n, D) with weights (n, K) about ``means`` (K, D), from
-        exactly centred rows, in this form's shape."""
-
-    @abstractmethod
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         """Scatter added when two chunks merge: ``factor_k * delta_k delta_k^T``, reduced.
 
@@ -327,9 +322,6 @@ class FullForm(CovarianceForm):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return moments.full_chunk_moments(X, weights)
 
-    def centred_scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
-        return moments.centred_full_scatter(X, weights, means)
-
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return (factor[:, None] * delta)[:, :, None] * delta[:, None, :]
 
@@ -415,9 +407,6 @@ class SharedForm(CovarianceForm):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return moments.shared_chunk_moments(X, weights)
 
-    def centred_scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
-        return moments.centred_shared_scatter(X, weights, means)
-
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return (delta * factor[:, None]).T @ delta
 
@@ -498,9 +487,6 @@ class DiagonalForm(CovarianceForm):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return moments.diagonal_chunk_moments(X, weights)
 
-    def centred_scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
-        return moments.centred_diagonal_scatter(X, weights, means)
-
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return factor[:, None] * delta**2
 
@@ -575,9 +561,6 @@ class SphericalForm(CovarianceForm):
         self, X: np.ndarray, weights: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return moments.spherical_chunk_moments(X, weights)
-
-    def centred_scatter(self, X: np.ndarray, weights: np.ndarray, means: np.ndarray) -> np.ndarray:
-        return moments.centred_spherical_scatter(X, weights, means)
 
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return factor * (delta**2).sum(axis=1)
