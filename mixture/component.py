@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, row_slices
+from mixture._chunking import auto_chunk_size, blas_held, row_slices
 from mixture._validation import check_data, check_sample_weight
 
 __all__ = ["Capabilities", "Component", "Statistics"]
@@ -200,8 +200,9 @@ class Component(ABC):
         if row_weights is None:
             row_weights = np.ones(data.shape[0])
         chunk_size = auto_chunk_size(1, data.shape[1], data.itemsize)
-        total = sum(
-            self.statistics(data[rows], row_weights[rows])
-            for rows in row_slices(data.shape[0], chunk_size)
-        )
-        return self.from_statistics(total)
+        with blas_held():  # as in the engine: no BLAS threads on top of the chunks
+            total = sum(
+                self.statistics(data[rows], row_weights[rows])
+                for rows in row_slices(data.shape[0], chunk_size)
+            )
+            return self.from_statistics(total)

@@ -1,6 +1,6 @@
 """Output files written safely: checked before any work, replaced atomically and durably.
 
-The command line and :func:`mixture.io.save` are meant to write their results (model files,
+The command line and :func:`mixture.model_file.save` are meant to write their results (model files,
 labels, samples, plots) through this module, so that a run
 
 * never overwrites one of its own inputs, and never lets two outputs land on one file

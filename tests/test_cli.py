@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixture import io as model_files
+from mixture import model_file as model_files
 from mixture.cli import main
 from mixture.cli.arguments import build_parser
 

@@ -35,8 +35,9 @@ from mixture import (
 )
 from mixture.components.bernoulli import Bernoulli
 from mixture.components.categorical import Categorical
-from mixture.components.exponential import Exponential, ExponentialStatistics
-from mixture.components.poisson import Poisson, PoissonStatistics
+from mixture.components.exponential import Exponential
+from mixture.components.poisson import Poisson
+from mixture.declared import WeightedSums
 from mixture.testing import check_component
 
 N_ROWS = 20000
@@ -288,12 +289,14 @@ def test_pseudocount_gives_the_posterior_mode_and_is_kept() -> None:
 
 
 def test_statistics_of_different_components_do_not_add() -> None:
-    poisson = PoissonStatistics(1.0, (np.ones(2),))
-    exponential = ExponentialStatistics(1.0, (np.ones(2),))
+    poisson = Poisson([1.0, 1.0]).statistics(np.ones((1, 2)), np.ones(1))
+    exponential = Exponential([1.0, 1.0]).statistics(np.ones((1, 2)), np.ones(1))
     with pytest.raises(TypeError):
         _ = poisson + exponential
+    with pytest.raises(TypeError, match="Poisson's statistics"):
+        Poisson([1.0, 1.0]).from_statistics(exponential)
     with pytest.raises(ValueError, match="different shapes"):
-        _ = poisson + PoissonStatistics(1.0, (np.ones(3),))
+        _ = poisson + WeightedSums(Poisson, 1.0, (np.ones(3),))
     assert sum([poisson, poisson]).total_weight == 2.0
 
 

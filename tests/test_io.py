@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mixture import Component, Gaussian, GivenParameters, Mixture, MixtureEM
 from mixture.components.uniform import Uniform
 from mixture.family import ComponentList
-from mixture.io import SCHEMA_VERSION, ModelFileError, load, model_to_dict, save
+from mixture.model_file import SCHEMA_VERSION, ModelFileError, load, model_to_dict, save
 from mixture.model import Mixture as MixtureModel
 
 
@@ -384,7 +384,7 @@ def test_an_unfitted_estimator_is_refused(tmp_path) -> None:
 )
 def test_categorical_probabilities_round_trip_exactly(sizes, seed) -> None:
     from mixture import Categorical
-    from mixture.io import model_from_dict
+    from mixture.model_file import model_from_dict
 
     rng = np.random.default_rng(seed)
     original = Categorical([rng.dirichlet(np.ones(n)) for n in sizes])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _helpers import assert_close_in_ulps
 
-from mixture import GaussianFamily, JoinedFamily, MixtureEM, Uniform, io
+from mixture import GaussianFamily, JoinedFamily, MixtureEM, Uniform, model_file
 from mixture.gaussian import MCLUST_NAMES, structure_named
 from mixture.initializers import GivenResponsibilities
 
@@ -63,8 +63,8 @@ def test_chunks_give_the_same_fit(noisy) -> None:
 def test_model_file_round_trip(noisy, tmp_path) -> None:
     family = JoinedFamily([GaussianFamily(3, structure_named("EEE")), Uniform.covering(noisy)])
     result = MixtureEM(family, initializer=_start(noisy), tol=1e-8).fit(noisy)
-    io.save(result, tmp_path / "noise.json")
-    loaded = io.load(tmp_path / "noise.json")
+    model_file.save(result, tmp_path / "noise.json")
+    loaded = model_file.load(tmp_path / "noise.json")
     assert isinstance(loaded.mixture.family, JoinedFamily)
     np.testing.assert_allclose(loaded.score_samples(noisy), result.score_samples(noisy), rtol=1e-13)
 

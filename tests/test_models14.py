@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mixture import GaussianFamily, GaussianMixture, MixtureEM, io
+from mixture import GaussianFamily, GaussianMixture, MixtureEM, model_file
 from mixture.cli.arguments import parse_structures
 from mixture.gaussian import (
     MCLUST_NAMES,
@@ -29,7 +29,7 @@ from mixture.gaussian import (
 )
 from mixture.gaussian.forms import DiagonalForm, FullForm, SharedForm, SphericalForm
 from mixture.initializers import GivenResponsibilities
-from mixture.io import ModelFileError
+from mixture.model_file import ModelFileError
 from mixture.selection import select_model
 
 REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "models14_reference"
@@ -275,8 +275,8 @@ def test_estimator_fits_every_model(name, blobs, tmp_path) -> None:
     assert model.sample(25)[0].shape == (25, 3)
     # A model file keeps the structure and the densities.
     path = tmp_path / f"{name}.json"
-    io.save(model, path)
-    loaded = io.load(path)
+    model_file.save(model, path)
+    loaded = model_file.load(path)
     np.testing.assert_allclose(loaded.score_samples(blobs), model.score_samples(blobs), rtol=1e-12)
 
 
@@ -391,11 +391,11 @@ def test_a_registered_structure_loads_from_a_model_file(blobs, tmp_path, monkeyp
 
     monkeypatch.setattr(structures, "_REGISTRY", dict(structures._REGISTRY))
     result = MixtureEM(GaussianFamily(3, UnitSpherical()), random_state=0).fit(blobs)
-    io.save(result, tmp_path / "unit.json")
+    model_file.save(result, tmp_path / "unit.json")
     with pytest.raises(ModelFileError, match="unit-spherical"):
-        io.load(tmp_path / "unit.json")  # unknown until registered
+        model_file.load(tmp_path / "unit.json")  # unknown until registered
     assert register_structure(UnitSpherical) is UnitSpherical
-    loaded = io.load(tmp_path / "unit.json")
+    loaded = model_file.load(tmp_path / "unit.json")
     assert loaded.mixture.family.structure == UnitSpherical()
     np.testing.assert_allclose(loaded.score_samples(blobs), result.score_samples(blobs), rtol=1e-13)
     with pytest.raises(ValueError, match="taken"):

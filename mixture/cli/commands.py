@@ -16,7 +16,7 @@ from typing import TextIO
 
 import numpy as np
 
-from mixture import io as model_files
+from mixture import model_file as model_files
 from mixture.cli.arguments import UsageError, parse_structures, plot_format
 from mixture.cli.report import (
     component_table,

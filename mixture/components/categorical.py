@@ -2,76 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from mixture._validation import check_data
-from mixture.component import Capabilities, Component, Statistics
-from mixture.components._base import (
-    LinearStatistics,
-    check_pseudocount,
-    check_rows_and_weights,
-    no_weight_error,
-)
+from mixture.component import Capabilities
+from mixture.constraints import Box, ProbabilityVectors, non_negative_number
+from mixture.declared import Parameter, Setting, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 
-__all__ = ["Categorical", "CategoricalStatistics"]
-
-_SUM_TOLERANCE = 1e-6
+__all__ = ["Categorical"]
 
 
-class CategoricalStatistics(LinearStatistics):
-    """Summed weight and one weighted count vector per feature.
-
-    ``sums[j]`` has shape ``(n_categories[j],)``: ``sums[j][c] = sum_i w_i [x_ij = c]``.
-    Only rows inside the support (a valid code in every feature) enter.
-    """
-
-
-def _checked_probs(probs: Any) -> tuple[np.ndarray, ...]:
-    """Validate one probability vector per feature; return them as float64, renormalised when
-    their sum is off 1 by more than round-off."""
-    if isinstance(probs, np.ndarray) and probs.ndim < 2:
-        raise ValueError(
-            f"probs must be a sequence of 1-D arrays, one per feature; got an array of shape "
-            f"{probs.shape} (for a single feature, wrap it: [probs])"
-        )
-    if not isinstance(probs, (Sequence, np.ndarray)) or isinstance(probs, (str, bytes)):
-        raise ValueError(
-            f"probs must be a sequence of 1-D arrays, one per feature; got {type(probs).__name__}"
-        )
-    if len(probs) == 0:
-        raise ValueError("probs must describe at least one feature; got an empty sequence")
-    vectors = []
-    for feature, values in enumerate(probs):
-        raw = np.asarray(values)
-        if raw.dtype.kind not in "biuf":
-            raise ValueError(
-                f"probs[{feature}] must contain only real numbers; got dtype {raw.dtype}"
-            )
-        vector = np.array(raw, dtype=np.float64)
-        if vector.ndim != 1 or vector.shape[0] == 0:
-            raise ValueError(
-                f"probs[{feature}] must be a non-empty 1-D array of category probabilities; "
-                f"got shape {vector.shape}"
-            )
-        if not np.isfinite(vector).all() or (vector < 0).any() or (vector > 1).any():
-            raise ValueError(
-                f"probs[{feature}] must hold finite probabilities in [0, 1]; got {vector.tolist()}"
-            )
-        total = float(vector.sum())
-        if abs(total - 1.0) > _SUM_TOLERANCE:
-            raise ValueError(f"probs[{feature}] must sum to 1; it sums to {total!r}")
-        # Renormalise only beyond round-off, so rebuilding a component (a model file's round
-        # trip) never changes its probabilities.
-        exact_enough = abs(total - 1.0) <= vector.shape[0] * np.finfo(np.float64).eps
-        vectors.append(vector if exact_enough else vector / total)
-    return tuple(vectors)
-
-
-class Categorical(Component):
+class Categorical(WeightedSumsComponent):
     """Independent categorical features, ``p(x) = prod_j probs[j][x_j]``.
 
     Each feature ``j`` holds an integer code ``0 .. n_categories[j] - 1`` (stored as a float,
@@ -93,11 +36,9 @@ class Categorical(Component):
 
     Notes
     -----
-    **Support.** A row with a code outside ``0 .. n_categories[j] - 1`` in some feature
-    (negative, too large, or fractional) has log-density ``-inf``; so does a code of
-    probability 0. The engine raises only if no component of the mixture explains a row.
-    Rows outside the support are left out of the statistics (their likelihood is zero for
-    any parameters).
+    **Support**: a valid code in every feature. Other rows (negative, too large or
+    fractional codes) have log-density ``-inf`` and are left out of the statistics; so does
+    a code of probability 0.
 
     ``mean`` and ``variance`` are those of the integer codes, which the conformance kit
     compares with sample moments; they carry no meaning for unordered categories.
@@ -112,155 +53,75 @@ class Categorical(Component):
     3
     """
 
+    probs = Parameter(ProbabilityVectors(), "One array of shape (n_categories[j],) per feature.")
+    pseudocount = Setting(non_negative_number, 0.0, "Dirichlet prior pseudocount ``a``.")
     capabilities: ClassVar[Capabilities] = Capabilities(discrete=True)
 
-    def __init__(self, probs: Any, *, pseudocount: float = 0.0) -> None:
-        self._probs = _checked_probs(probs)
-        self._pseudocount = check_pseudocount(pseudocount)
+    def __post_init__(self) -> None:
         with np.errstate(divide="ignore"):
-            self._log_probs = tuple(np.log(p) for p in self._probs)
-
-    def __repr__(self) -> str:
-        extra = f", pseudocount={self._pseudocount!r}" if self._pseudocount else ""
-        return f"Categorical(probs={[p.tolist() for p in self._probs]!r}{extra})"
-
-    @property
-    def probs(self) -> tuple[np.ndarray, ...]:
-        """One array of shape ``(n_categories[j],)`` per feature."""
-        return tuple(p.copy() for p in self._probs)
+            self._log_probs = tuple(np.log(p) for p in self.probs)
 
     @property
     def n_categories(self) -> tuple[int, ...]:
         """Number of categories of each feature."""
-        return tuple(int(p.shape[0]) for p in self._probs)
+        return tuple(int(p.shape[0]) for p in self.probs)
 
     @property
-    def pseudocount(self) -> float:
-        return self._pseudocount
-
-    @property
-    def n_features(self) -> int:
-        return len(self._probs)
-
-    @property
-    def n_parameters(self) -> int:
-        """``sum_j (n_categories[j] - 1)``: each probability vector sums to 1."""
-        return sum(count - 1 for count in self.n_categories)
+    def support(self) -> Box:  # type: ignore[override]
+        """Codes ``0 .. n_categories[j] - 1`` in every feature."""
+        return Box(np.zeros(self.n_features), np.array(self.n_categories) - 1.0, integers=True)
 
     @property
     def mean(self) -> np.ndarray:
         """Mean of each feature's integer code, shape (n_features,)."""
-        return np.array([np.dot(np.arange(p.shape[0]), p) for p in self._probs])
+        return np.array([np.arange(p.shape[0]) @ p for p in self.probs])
 
     @property
     def variance(self) -> np.ndarray:
         """Variance of each feature's integer code, shape (n_features,)."""
-        second = np.array([np.dot(np.arange(p.shape[0]) ** 2, p) for p in self._probs])
+        second = np.array([np.arange(p.shape[0]) ** 2 @ p for p in self.probs])
         return np.maximum(second - self.mean**2, 0.0)
 
-    def with_parameters_from(self, other: Component) -> Categorical:
-        """``other``'s probabilities with this component's pseudocount (for warm starts)."""
-        if not isinstance(other, Categorical) or other.n_categories != self.n_categories:
+    def with_parameters_from(self, other: Categorical) -> Categorical:  # type: ignore[override]
+        if isinstance(other, Categorical) and other.n_categories != self.n_categories:
             raise ValueError(
                 f"cannot start a Categorical with categories {self.n_categories} from {other!r}"
             )
-        return Categorical(other._probs, pseudocount=self._pseudocount)
+        return super().with_parameters_from(other)  # type: ignore[return-value]
 
-    def _codes(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Integer codes of the rows, and which rows are inside the support.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, n_features), int
-            Code of each value; 0 where the row is outside the support.
-        inside : ndarray of shape (n_samples,), bool
-        """
-        limits = np.array(self.n_categories)
-        valid = (data >= 0) & (data < limits) & (np.floor(data) == data)
-        inside = valid.all(axis=1)
-        codes = np.where(inside[:, None], data, 0).astype(np.intp)
-        return codes, inside
-
-    def log_density(self, X: Any) -> np.ndarray:
-        """Log-probability of each row; ``-inf`` outside the support.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), float64
-        """
-        data = check_data(X, n_features=self.n_features)
-        codes, inside = self._codes(data)
-        total = np.zeros(data.shape[0])
+    def log_density_inside(self, X: np.ndarray) -> np.ndarray:
+        codes = X.astype(np.intp)
+        total = np.zeros(X.shape[0])
         for feature, log_probs in enumerate(self._log_probs):
             total += log_probs[codes[:, feature]]
-        return np.where(inside, total, -np.inf)
+        return total
 
-    def statistics(self, X: Any, weights: Any) -> CategoricalStatistics:
-        """Weighted category counts of the rows inside the support.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        weights : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        CategoricalStatistics
-        """
-        data, row_weights = check_rows_and_weights(X, weights, self.n_features)
-        codes, inside = self._codes(data)
-        kept = np.where(inside, row_weights, 0.0)
-        counts = tuple(
-            np.bincount(codes[:, feature], weights=kept, minlength=count).astype(np.float64)
-            for feature, count in enumerate(self.n_categories)
+    def weighted_sums(self, X: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+        codes = X.astype(np.intp)
+        return tuple(
+            np.bincount(codes[:, j], weights=weights, minlength=count).astype(np.float64)
+            for j, count in enumerate(self.n_categories)
         )
-        return CategoricalStatistics(float(kept.sum()), counts)
 
-    def from_statistics(self, statistics: Statistics) -> Categorical:
-        """M-step: ``probs[j] = (n_j + a) / (sum_c n_jc + C_j a)``, ``n_j`` the weighted
-        counts of feature ``j`` and ``a`` the pseudocount.
+    def from_means(self, means: tuple[np.ndarray, ...], weight: float) -> Categorical:
+        a = self.pseudocount
+        # Normalising by each feature's own total (equal to 1 up to rounding) makes every
+        # vector sum to 1 to the last bit or two.
+        counts = [m * weight for m in means]
+        return self.replace(probs=[(c + a) / (c.sum() + c.shape[0] * a) for c in counts])
 
-        Raises
-        ------
-        DegenerateComponentError
-            If the statistics carry zero weight and the pseudocount is 0.
-        """
-        if not isinstance(statistics, CategoricalStatistics):
-            raise TypeError(
-                f"Categorical.from_statistics needs CategoricalStatistics; got {statistics!r}"
-            )
-        a = self._pseudocount
-        if not statistics.weight + a > 0:
-            raise no_weight_error("Categorical")
-        # Normalising by each feature's own count total (equal to the weight up to rounding)
-        # makes every vector sum to 1 to the last bit or two.
-        probs = [(counts + a) / (counts.sum() + counts.shape[0] * a) for counts in statistics.sums]
-        return Categorical(probs, pseudocount=a)
+    def from_no_weight(self) -> Categorical:
+        if self.pseudocount > 0:  # the prior's mode
+            return self.replace(probs=[np.full(c, 1.0 / c) for c in self.n_categories])
+        return super().from_no_weight()
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw rows of codes.
-
-        Parameters
-        ----------
-        n_samples : int
-        rng : numpy.random.Generator
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features), float64
-        """
         out = np.empty((n_samples, self.n_features))
-        for feature, probs in enumerate(self._probs):
+        for feature, probs in enumerate(self.probs):
             out[:, feature] = rng.choice(probs.shape[0], size=n_samples, p=probs)
         return out
 
     def scipy_twin(self) -> IndependentTwin:
         from scipy.stats import rv_discrete
 
-        return IndependentTwin(
-            [rv_discrete(values=(np.arange(p.shape[0]), p)) for p in self._probs]
-        )
+        return IndependentTwin([rv_discrete(values=(np.arange(p.shape[0]), p)) for p in self.probs])

@@ -2,46 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from mixture._chunking import row_slices
 from mixture._validation import check_data, check_nonnegative_float
-from mixture.component import Capabilities, Component, Statistics
+from mixture.component import Capabilities
+from mixture.constraints import Box, real
+from mixture.declared import Parameter, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 
 __all__ = ["Uniform"]
 
 
-@dataclass(frozen=True)
-class WeightStatistics(Statistics):
-    """Only the summed row weight: all a fixed component needs."""
-
-    weight: float
-
-    def __add__(self, other: Statistics) -> WeightStatistics:
-        if not isinstance(other, WeightStatistics):
-            return NotImplemented
-        return WeightStatistics(self.weight + other.weight)
-
-    def scale(self, factor: float) -> WeightStatistics:
-        return WeightStatistics(self.weight * factor)
-
-    @property
-    def total_weight(self) -> float:
-        return self.weight
-
-
-class Uniform(Component):
+class Uniform(WeightedSumsComponent):
     """Uniform density over the box ``low <= x <= high``, kept fixed by EM.
 
     Added to a mixture it absorbs outliers and scattered noise (mclust's noise component):
     the other components fit the structure, and rows they explain poorly go to the
-    background. The box is a setting, not a parameter: the M-step returns the component
-    unchanged and it counts no free parameters (its mixing weight is the mixture's).
-    Rows outside the box have density 0 (log-density ``-inf``).
+    background. The M-step returns the component unchanged and it counts no free parameters
+    (its mixing weight is the mixture's). Rows outside the box have density 0 (log-density
+    ``-inf``).
 
     Parameters
     ----------
@@ -58,33 +40,25 @@ class Uniform(Component):
     [-2.0794, -2.0794, -2.0794]
     """
 
+    low = Parameter(real, "Lower corner, shape (n_features,).")
+    high = Parameter(real, "Upper corner, shape (n_features,).")
     capabilities: ClassVar[Capabilities] = Capabilities(fixed=True)
 
-    def __init__(self, low: Any, high: Any) -> None:
-        low = np.array(low, dtype=np.float64)
-        high = np.array(high, dtype=np.float64)
-        if low.ndim != 1 or low.shape != high.shape or low.size == 0:
+    def __post_init__(self) -> None:
+        if not (self.high > self.low).all():
+            j = int(np.argmin(self.high > self.low))
             raise ValueError(
-                f"low and high must be 1-D of the same length; got shapes {low.shape} and "
-                f"{high.shape}"
-            )
-        if not (np.isfinite(low).all() and np.isfinite(high).all()):
-            raise ValueError("low and high must be finite")
-        if not (high > low).all():
-            feature = int(np.argmax(~(high > low)))
-            raise ValueError(
-                f"high must exceed low in every feature; feature {feature} has low "
-                f"{low[feature]} and high {high[feature]}"
+                f"high must exceed low in every feature; feature {j} has low {self.low[j]} and "
+                f"high {self.high[j]}"
             )
         with np.errstate(over="ignore"):
-            width = high - low
+            width = self.high - self.low
         if not np.isfinite(width).all():
-            feature = int(np.argmax(~np.isfinite(width)))
+            j = int(np.argmin(np.isfinite(width)))
             raise ValueError(
-                f"the box is too wide to have a density: feature {feature} spans {low[feature]} "
-                f"to {high[feature]}, whose width overflows float64"
+                f"the box is too wide to have a density: feature {j} spans {self.low[j]} to "
+                f"{self.high[j]}, whose width overflows float64"
             )
-        self._low, self._high = low, high
         self._log_volume = float(np.log(width).sum())
 
     @classmethod
@@ -113,50 +87,28 @@ class Uniform(Component):
         pad = margin * (high - low)
         return cls(low - pad, high + pad)
 
-    def __repr__(self) -> str:
-        return f"Uniform(low={self._low.tolist()!r}, high={self._high.tolist()!r})"
+    n_parameters = property(lambda self: 0, doc="0: the box is fixed.")
+    support = property(lambda self: Box(self.low, self.high), doc="The box.")  # type: ignore[assignment]
+    mean = property(lambda self: (self.low + self.high) / 2.0)
+    variance = property(lambda self: (self.high - self.low) ** 2 / 12.0)
 
-    @property
-    def low(self) -> np.ndarray:
-        return self._low.copy()
+    def log_density_inside(self, X: np.ndarray) -> np.ndarray:
+        return np.full(X.shape[0], -self._log_volume)
 
-    @property
-    def high(self) -> np.ndarray:
-        return self._high.copy()
+    def row_features(self, X: np.ndarray) -> tuple[()]:
+        return ()
 
-    @property
-    def n_features(self) -> int:
-        return int(self._low.shape[0])
+    def from_means(self, means: tuple[np.ndarray, ...], weight: float) -> Uniform:
+        return self
 
-    @property
-    def n_parameters(self) -> int:
-        return 0
-
-    @property
-    def mean(self) -> np.ndarray:
-        return (self._low + self._high) / 2.0
-
-    @property
-    def variance(self) -> np.ndarray:
-        return (self._high - self._low) ** 2 / 12.0
-
-    def log_density(self, X: Any) -> np.ndarray:
-        data = check_data(X, n_features=self.n_features)
-        inside = ((data >= self._low) & (data <= self._high)).all(axis=1)
-        return np.where(inside, -self._log_volume, -np.inf).astype(data.dtype)
-
-    def statistics(self, X: Any, weights: Any) -> WeightStatistics:
-        return WeightStatistics(float(np.sum(weights)))
-
-    def from_statistics(self, statistics: Statistics) -> Uniform:
+    def from_no_weight(self) -> Uniform:
         return self
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.uniform(self._low, self._high, size=(n_samples, self.n_features))
+        return rng.uniform(self.low, self.high, size=(n_samples, self.n_features))
 
     def scipy_twin(self) -> IndependentTwin:
         from scipy.stats import uniform
 
-        return IndependentTwin(
-            [uniform(loc=a, scale=b - a) for a, b in zip(self._low, self._high, strict=True)]
-        )
+        parts = zip(self.low, self.high, strict=True)
+        return IndependentTwin([uniform(loc=a, scale=b - a) for a, b in parts])
