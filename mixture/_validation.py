@@ -276,3 +276,27 @@ def check_nonnegative_float(value: Any, *, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0; got {value}")
     return float(value)
+
+
+def check_rows_and_weights(X: Any, weights: Any, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the arguments of a component's ``statistics(X, weights)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite rows; zero rows are allowed (an empty chunk).
+    weights : array-like of shape (n_samples,)
+        Non-negative row weights, one per row.
+    n_features : int
+        Columns the component describes.
+
+    Returns
+    -------
+    data : ndarray of shape (n_samples, n_features), float32 or float64
+    row_weights : ndarray of shape (n_samples,), float64
+    """
+    data = check_data(X, n_features=n_features, min_rows=0)
+    row_weights = check_vector(weights, name="weights")
+    if row_weights.shape != (data.shape[0],) or (row_weights < 0).any():
+        raise ValueError(f"weights must be {data.shape[0]} non-negative numbers, one per row of X")
+    return data, row_weights

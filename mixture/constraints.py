@@ -26,12 +26,15 @@ import numpy as np
 from mixture.file_types import read_flag, read_numbers, read_real
 
 __all__ = [
+    "Bounds",
     "Box",
+    "ColumnBlocks",
     "Constraint",
     "Flag",
     "Interval",
     "Number",
     "ProbabilityVectors",
+    "RealArray",
     "Support",
     "binary",
     "counts",
@@ -241,6 +244,58 @@ class ProbabilityVectors(Constraint):
         return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+@dataclass(frozen=True)
+class RealArray(Constraint):
+    """A finite real array of any shape (a component checks the shape it needs, e.g. a
+    scale matrix whose form depends on a setting, in its ``__post_init__``)."""
+
+    per_feature = False
+
+    def check(self, value: Any, name: str) -> np.ndarray:
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must contain only real numbers; got dtype {raw.dtype}")
+        array = np.array(raw, dtype=np.float64)
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return _frozen(array)
+
+
+@dataclass(frozen=True)
+class Bounds(Constraint):
+    """A pair ``(low, high)`` of finite numbers with ``floor < low < high`` (a setting such as
+    the interval searched for a parameter)."""
+
+    floor: float = -math.inf
+    per_feature = False
+
+    def check(self, value: Any, name: str) -> tuple[float, float]:
+        try:
+            low, high = value
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a pair (low, high); got {value!r}") from None
+        low = Number().check(low, f"{name}[0]")
+        high = Number().check(high, f"{name}[1]")
+        if not self.floor < low < high:
+            raise ValueError(f"{name} must have {self.floor:g} < low < high; got {(low, high)!r}")
+        return (low, high)
+
+    def n_free(self, value: Any) -> int:
+        return 0
+
+    def to_json(self, value: Any) -> list[float]:
+        return [float(v) for v in value]
+
+    def from_json(self, value: Any, name: str) -> tuple[float, float]:
+        pair = read_numbers(value, name, ndim=1)
+        if pair.shape != (2,):
+            raise ValueError(f"{name} must be a pair of numbers")
+        return (float(pair[0]), float(pair[1]))
+
+    def equal(self, a: Any, b: Any) -> bool:
+        return tuple(a) == tuple(b)
+
+
 real = Interval()
 positive = Interval(0.0, low_open=True)
 non_negative = Interval(0.0)
@@ -268,8 +323,9 @@ class Support(ABC):
         """
 
     def outside_values(self, n_features: int) -> np.ndarray:
-        """Values that put a row outside when written into any one of its features
-        (the conformance kit tries them); empty when every finite row is inside.
+        """Values that put a row outside when written into one of its features (the
+        conformance kit tries them): ``values[v, j]`` for feature ``j``, NaN where no value
+        of feature ``j`` is outside. Empty when every finite row is inside.
 
         Returns
         -------
@@ -344,3 +400,37 @@ class Box(Support):
         if self.integers:
             values.append(low + 0.5)
         return np.array(values, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnBlocks(Support):
+    """The support of a product over column blocks: each block inside its own support.
+
+    Parameters
+    ----------
+    supports : tuple of (Support or None)
+        One per block; ``None`` for a part that declares none (every row inside).
+    blocks : tuple of tuple of int
+        The columns of each block.
+    """
+
+    supports: tuple[Support | None, ...]
+    blocks: tuple[tuple[int, ...], ...]
+
+    def contains(self, X: np.ndarray) -> np.ndarray:
+        inside = np.ones(X.shape[0], dtype=bool)
+        for support, block in zip(self.supports, self.blocks, strict=True):
+            if support is not None:
+                inside &= support.contains(X[:, list(block)])
+        return inside
+
+    def outside_values(self, n_features: int) -> np.ndarray:
+        rows = []
+        for support, block in zip(self.supports, self.blocks, strict=True):
+            if support is None:
+                continue
+            for values in support.outside_values(len(block)):
+                row = np.full(n_features, np.nan)
+                row[list(block)] = values
+                rows.append(row)
+        return np.array(rows).reshape(len(rows), n_features)

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mixture._validation import check_data, check_vector
+from mixture._validation import check_data, check_rows_and_weights
 from mixture.component import Component, Statistics
 from mixture.constraints import Constraint, Support
 from mixture.exceptions import DegenerateComponentError
@@ -242,7 +242,10 @@ class DeclaredComponent(Component):
                 f"{other!r}"
             )
         assert isinstance(other, DeclaredComponent)
-        return type(self)(**other.parameters, **self.settings)
+        try:
+            return type(self)(**other.parameters, **self.settings)
+        except ValueError as error:
+            raise ValueError(f"cannot start {self!r} from {other!r}: {error}") from None
 
     # -- the support, applied once here -----------------------------------------------------
     def inside(self, data: np.ndarray) -> np.ndarray:
@@ -285,12 +288,8 @@ class DeclaredComponent(Component):
         -------
         Statistics
         """
-        data = check_data(X, n_features=self.n_features, min_rows=0).astype(np.float64, copy=False)
-        row_weights = check_vector(weights, name="weights")
-        if row_weights.shape != (data.shape[0],) or (row_weights < 0).any():
-            raise ValueError(
-                f"weights must be {data.shape[0]} non-negative numbers, one per row of X"
-            )
+        data, row_weights = check_rows_and_weights(X, weights, self.n_features)
+        data = data.astype(np.float64, copy=False)
         inside = self.inside(data)
         if not inside.all():
             data, row_weights = data[inside], row_weights[inside]

@@ -39,6 +39,16 @@ The checks
     not change the component.
 ``pickle``
     a pickle round trip gives the same densities.
+``repr and model file``
+    ``repr`` says what the component is (not ``<... object at 0x...>``); a component type
+    registered for model files (a :class:`~mixture.declared.DeclaredComponent` is, from its
+    declaration) writes and reads back to the same densities. An unregistered type is listed
+    as not run, since ``mixture.model_file.save`` would refuse it.
+``support``
+    for a component that declares its support (:mod:`mixture.constraints`): rows made to lie
+    outside it (one feature at a time) have log-density ``-inf``, leave the statistics
+    unchanged, and a mixture of the component with a broad Gaussian fits data that holds
+    such rows, with a non-decreasing log-likelihood.
 ``mixture``
     two copies of the component fit a mixture with :class:`~mixture.MixtureEM`, with a
     non-decreasing log-likelihood.
@@ -49,6 +59,7 @@ knowledge of their parameters.
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -156,11 +167,13 @@ def check_component(
     _check_sampling(component, draws, report, seed)
     _check_parameters(component, rows, invalid, n_parameters, report)
     _check_pickle(component, probe, report)
+    _check_repr_and_model_file(component, probe, report)
     if component.capabilities.fixed:
         _check_fixed(component, rows, probe, report)
     else:
         _check_weight_laws(component, rows, probe, rtol, max_examples, seed, report)
         _check_ascent(component, rows, report, seed)
+    _check_support(component, rows, probe, rtol, seed, report)
     _check_mixture(component, draws[:1000], seed, report)
     return report
 
@@ -419,3 +432,138 @@ def _check_mixture(
     if (np.diff(history) < -slack).any():
         raise AssertionError(f"EM on a 2-component mixture lowered the log-likelihood: {history}")
     report.passed.append("fits a 2-component mixture with non-decreasing log-likelihood")
+
+
+def _check_repr_and_model_file(
+    component: Component, probe: np.ndarray, report: ConformanceReport
+) -> None:
+    text = repr(component)
+    if " object at 0x" in text:
+        raise AssertionError(
+            f"repr(component) is Python's default {text!r}; give the class a __repr__ that "
+            "shows its parameters (a DeclaredComponent has one)"
+        )
+    report.passed.append("repr shows the parameters")
+    import mixture.model_file  # noqa: F401  (registers the built-in hand-written types)
+    from mixture.file_types import ModelFileError, decode, encode
+
+    try:
+        entry = encode(component)
+    except ModelFileError:
+        report.not_run["model file round trip"] = (
+            f"{type(component).__name__} is not registered for model files, so "
+            "mixture.model_file.save refuses it: subclass mixture.declared.DeclaredComponent "
+            "(it registers itself) or call mixture.model_file.register"
+        )
+        return
+    try:
+        restored = decode(json.loads(json.dumps(entry, allow_nan=False)), "component")
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(
+            f"the component's model-file entry does not read back: {exc}"
+        ) from None
+    if not np.array_equal(restored.log_density(probe), component.log_density(probe)):
+        raise AssertionError("a model-file round trip changed the densities")
+    report.passed.append("model file round trip")
+
+
+def _outside_rows(component: Component, rows: np.ndarray) -> np.ndarray:
+    """Rows of ``rows`` with one feature at a time set to a value outside the support."""
+    support = component.support  # type: ignore[attr-defined]
+    values = np.asarray(support.outside_values(component.n_features), dtype=np.float64)
+    base = rows[: max(1, 40 // max(values.size, 1))]
+    made = []
+    for value in values:
+        for feature in np.flatnonzero(~np.isnan(value)):
+            changed = base.copy()
+            changed[:, feature] = value[feature]
+            made.append(changed)
+    if not made:
+        return np.empty((0, component.n_features))
+    outside = np.concatenate(made)
+    inside = support.contains(outside)
+    if inside.any():
+        raise AssertionError(
+            f"support.outside_values gave a row the support contains: {outside[inside][0]}"
+        )
+    return outside
+
+
+def _check_support(
+    component: Component,
+    rows: np.ndarray,
+    probe: np.ndarray,
+    rtol: float,
+    seed: int,
+    report: ConformanceReport,
+) -> None:
+    from mixture.constraints import Support
+
+    if not isinstance(getattr(component, "support", None), Support):
+        report.not_run["support"] = (
+            "the component declares no support (a mixture.constraints.Support as its "
+            "'support' attribute), so no rows outside it are tried"
+        )
+        return
+    outside = _outside_rows(component, rows)
+    if outside.shape[0] == 0:
+        report.passed.append(f"support: {component.support!r}, nothing outside to try")  # type: ignore[attr-defined]
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = np.asarray(component.log_density(outside))
+    if not (values == -np.inf).all():
+        index = int(np.argmax(values != -np.inf))
+        raise AssertionError(
+            f"the row {outside[index].tolist()} lies outside the declared support but has "
+            f"log-density {values[index]} (it must be -inf)"
+        )
+    if not component.capabilities.fixed:
+        both = np.concatenate([rows, outside])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with_outside = _fit(component, both, np.ones(both.shape[0]))
+        _same_component(
+            with_outside,
+            _fit(component, rows, np.ones(rows.shape[0])),
+            probe,
+            rtol,
+            "statistics of rows outside the support must be left out",
+        )
+    _check_mixed_fit(component, rows, outside, seed)
+    report.passed.append("support: rows outside get -inf, are left out, and a mixed fit works")
+
+
+def _check_mixed_fit(
+    component: Component, rows: np.ndarray, outside: np.ndarray, seed: int
+) -> None:
+    from mixture.engine import MixtureEM
+    from mixture.gaussian import DiagonalCovariance, Gaussian
+    from mixture.initializers import RandomResponsibilities
+
+    data = np.concatenate([rows[:500], outside])
+    spread = np.maximum(data.var(axis=0), 1.0) * 4.0
+    broad = Gaussian(data.mean(axis=0), spread, structure=DiagonalCovariance())
+    engine = MixtureEM(
+        [component, broad],
+        initializer=RandomResponsibilities(),
+        tol=None,
+        max_iter=5,
+        random_state=seed,
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = engine.fit(data)
+    except Exception as exc:  # any failure here is the finding the check reports
+        raise AssertionError(
+            "a mixture of the component and a broad Gaussian failed on data holding rows "
+            f"outside the component's support: {type(exc).__name__}: {exc}"
+        ) from None
+    history = result.log_likelihood_history
+    slack = 1e-7 * np.maximum(np.abs(history[:-1]), 1.0)
+    if not np.isfinite(history).all() or (np.diff(history) < -slack).any():
+        raise AssertionError(
+            f"a mixture of the component and a broad Gaussian on data holding rows outside "
+            f"its support had the log-likelihoods {history}"
+        )

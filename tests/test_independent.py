@@ -150,12 +150,25 @@ def test_m_step_fits_each_part_on_its_columns() -> None:
     assert fitted.blocks == PRODUCT.blocks
 
 
-def test_a_part_whose_statistics_have_no_weight_keeps_its_parameters() -> None:
+def test_rows_outside_a_parts_support_inform_no_part() -> None:
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(3.0, 60).astype(float)
+    counts[::3] = 0.5  # a third of the rows hold a fractional count: zero likelihood
+    X = np.column_stack([rng.normal(2.0, 1.0, 60), counts])
+    product = Independent([Gaussian([0.0], [[1.0]]), Poisson([3.0])])
+    fitted = product.fit(X)
+    inside = counts != 0.5
+    assert fitted.parts[0].mean[0] == pytest.approx(X[inside, 0].mean(), rel=1e-12)
+    assert fitted.parts[1].rate[0] == pytest.approx(counts[inside].mean(), rel=1e-12)
+    assert (product.log_density(X)[~inside] == -np.inf).all()
+
+
+def test_parts_whose_statistics_have_no_weight_keep_their_parameters() -> None:
     X = np.column_stack([np.random.default_rng(4).normal(2.0, 1.0, 50), np.full(50, 0.5)])
     product = Independent([Gaussian([0.0], [[1.0]]), Poisson([3.0])])
-    fitted = product.fit(X)  # every Poisson value is fractional: no row in its support
+    fitted = product.fit(X)  # every Poisson value is fractional: no row in the support
     assert fitted.parts[1].rate.tolist() == [3.0]
-    assert fitted.parts[0].mean[0] == pytest.approx(X[:, 0].mean())
+    assert fitted.parts[0].mean.tolist() == [0.0]
 
 
 class _BarePoisson(Poisson):

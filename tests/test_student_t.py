@@ -386,9 +386,11 @@ def test_pickle_repr_and_immutability() -> None:
     np.testing.assert_array_equal(restored.log_density(X), component.log_density(X))
     assert repr(restored) == repr(component)
     assert repr(component).startswith("StudentT(loc=[1.0, -2.0, 0.5], scale=[[2.0, 0.3, 0.1]")
-    assert "df=6," in repr(component) and "df_bounds=(1.0, 80.0)" in repr(component)
-    component.loc[0] = 99.0  # properties are copies
-    component.scale[0, 0] = 99.0
+    assert "df=6.0," in repr(component) and "df_bounds=(1.0, 80.0)" in repr(component)
+    with pytest.raises(ValueError, match="read-only"):
+        component.loc[0] = 99.0  # parameters are read-only arrays
+    with pytest.raises(ValueError, match="read-only"):
+        component.scale[0, 0] = 99.0
     np.testing.assert_array_equal(component.loc, [1.0, -2.0, 0.5])
     np.testing.assert_array_equal(component.scale, SCALE_3)
 

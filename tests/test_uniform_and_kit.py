@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from mixture import FullCovariance, Gaussian, GivenParameters, Mixture, MixtureEM, Statistics
+from mixture import model_file
 from mixture.component import Component
 from mixture.components.uniform import Uniform
+from mixture.constraints import non_negative_reals
 from mixture.testing import check_component
 from mixture.twins import IndependentTwin
 
@@ -86,14 +88,21 @@ class RateStatistics(Statistics):
 
 
 class Exponential(Component):
-    """Independent exponential features, with switches that break one law each."""
+    """Independent exponential features written by hand on the plain contract, with
+    switches that break one law each."""
 
     fault = ""
+    support = non_negative_reals
 
     def __init__(self, rate):
         self.rate = np.asarray(rate, dtype=float)
         if self.rate.ndim != 1 or not (self.rate > 0).all():
             raise ValueError("rate must be a 1-D array of positive numbers")
+
+    def __repr__(self):
+        if self.fault == "repr":
+            return object.__repr__(self)
+        return f"{type(self).__name__}({self.rate.tolist()})"
 
     n_features = property(lambda self: self.rate.shape[0])
 
@@ -105,11 +114,16 @@ class Exponential(Component):
     variance = property(lambda self: 1.0 / self.rate**2)
 
     def log_density(self, X):
-        return np.log(self.rate).sum() - X @ self.rate
+        values = np.log(self.rate).sum() - X @ self.rate
+        if self.fault == "support":
+            return values
+        return np.where(self.support.contains(X), values, -np.inf)
 
     def statistics(self, X, weights):
         if self.fault == "not additive":
             weights = weights / max(weights.sum(), 1e-300)  # normalises per chunk
+        if self.fault != "support":
+            weights = np.where(self.support.contains(X), weights, 0.0)
         return RateStatistics(float(weights.sum()), weights @ X)
 
     def from_statistics(self, stats):
@@ -149,14 +163,39 @@ class CountFault(Exponential):
     fault = "count"
 
 
-FAULTY = {c.fault: c for c in (TwinFault, SamplingFault, AdditivityFault, DescentFault, CountFault)}
+class SupportFault(Exponential):
+    """Declares x >= 0 but neither masks its density nor its statistics there."""
+
+    fault = "support"
 
 
-def test_the_sound_component_passes() -> None:
-    report = check_component(
-        Exponential([1.5, 0.3]), invalid=[{"rate": [-1.0]}], n_parameters=2, n_samples=5000
+class ReprFault(Exponential):
+    fault = "repr"
+
+
+FAULTY = {
+    c.fault: c
+    for c in (TwinFault, SamplingFault, AdditivityFault, DescentFault, CountFault, SupportFault)
+}
+FAULTY["repr"] = ReprFault
+
+
+def test_the_sound_component_passes_once_registered_for_model_files() -> None:
+    def check():
+        return check_component(
+            Exponential([1.5, 0.3]), invalid=[{"rate": [-1.0]}], n_parameters=2, n_samples=5000
+        )
+
+    assert "not registered for model files" in check().not_run["model file round trip"]
+    model_file.register(
+        Exponential,
+        "test_uniform_and_kit.Exponential",
+        lambda c: {"rate": c.rate.tolist()},
+        lambda d: Exponential(d["rate"]),
     )
+    report = check()
     assert not report.not_run
+    assert "model file round trip" in report.passed
 
 
 @pytest.mark.parametrize(
@@ -167,6 +206,8 @@ def test_the_sound_component_passes() -> None:
         ("not additive", "chunk split|weights times|repeated rows|zero weight"),
         ("descent", "lowered the weighted log-likelihood|chunk split|weights"),
         ("count", "n_parameters is 3; expected 2"),
+        ("support", "outside the declared support but has log-density"),
+        ("repr", "Python's default"),
     ],
 )
 def test_the_kit_catches_each_fault(fault: str, message: str) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from mixture._validation import check_data
+from mixture._validation import check_data, check_rows_and_weights
 from mixture.component import Capabilities, Component, Statistics
-from mixture.components._base import check_rows_and_weights
+from mixture.constraints import ColumnBlocks, Support
 from mixture.twins import IndependentTwin
 
 __all__ = ["Independent", "IndependentStatistics"]
@@ -169,9 +169,8 @@ class Independent(Component):
     - ``statistics`` are the parts' statistics, each computed with the same row weights; the
       M-step fits part by part. A part whose statistics carry zero weight (every row
       outside its support) keeps its parameters, as the family's M-step does for whole
-      components. Each part decides by itself which rows are in its support; a row outside
-      one part's support still enters the other parts' statistics. In EM this matters only
-      at initialisation: afterwards such a row has zero responsibility for this component.
+      components. A row outside one part's support (its :attr:`support`) has zero
+      likelihood under the product, so it enters no part's statistics.
     - ``capabilities.discrete`` holds when every part is discrete, ``fixed`` when every part
       is fixed.
     - ``scipy_twin()`` combines the parts' twins (``None`` if any part has none), with the
@@ -199,6 +198,15 @@ class Independent(Component):
         self._blocks = _checked_blocks(blocks, self._parts)
         self._indexers = tuple(_indexer(block) for block in self._blocks)
         self._n_features = sum(part.n_features for part in self._parts)
+        supports = [getattr(part, "support", None) for part in self._parts]
+        self._support = ColumnBlocks(
+            tuple(s if isinstance(s, Support) else None for s in supports), self._blocks
+        )
+
+    @property
+    def support(self) -> ColumnBlocks:
+        """Every block inside its part's support (a part that declares none takes any row)."""
+        return self._support
 
     def __repr__(self) -> str:
         return f"Independent({list(self._parts)!r}, blocks={[list(b) for b in self._blocks]!r})"
@@ -293,6 +301,8 @@ class Independent(Component):
         IndependentStatistics
         """
         data, row_weights = check_rows_and_weights(X, weights, self._n_features)
+        # A row outside any part's support has zero likelihood: it informs no part.
+        row_weights = np.where(self._support.contains(data), row_weights, 0.0)
         return IndependentStatistics(
             float(row_weights.sum()),
             tuple(

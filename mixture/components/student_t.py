@@ -41,18 +41,28 @@ the t distribution. JASA 84, 881-896.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize, special
 
-from mixture._validation import check_data, check_nonnegative_float, check_vector
-from mixture.component import Component, Statistics
+from mixture._validation import check_data
+from mixture.component import Statistics
+from mixture.constraints import (
+    Bounds,
+    RealArray,
+    flag,
+    non_negative_number,
+    positive_number,
+    real,
+    reals,
+)
+from mixture.declared import DeclaredComponent, Parameter, Setting
 from mixture.exceptions import DegenerateComponentError
-from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
+from mixture.gaussian.covariance import FullCovariance
 from mixture.gaussian.statistics import GaussianStatistics
+from mixture.gaussian.structures import OneComponentStructure
 from mixture.twins import MultivariateTwin
 
 __all__ = ["DEFAULT_DF_BOUNDS", "StudentT", "StudentTStatistics"]
@@ -120,27 +130,7 @@ class StudentTStatistics(Statistics):
         return self.weighted.mean[0]
 
 
-def _check_real(value: Any, *, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number; got {value!r}")
-    return float(value)
-
-
-def _check_df_bounds(df_bounds: Any) -> tuple[float, float]:
-    try:
-        low, high = df_bounds
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"df_bounds must be a pair (low, high) with 0 < low < high; got {df_bounds!r}"
-        ) from None
-    low = _check_real(low, name="df_bounds[0]")
-    high = _check_real(high, name="df_bounds[1]")
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise ValueError(f"df_bounds must be finite with 0 < low < high; got ({low!r}, {high!r})")
-    return low, high
-
-
-class StudentT(Component):
+class StudentT(DeclaredComponent):
     """A multivariate Student-t distribution, fitted by exact EM with latent row weights.
 
     The density is that of :func:`scipy.stats.multivariate_t` with ``shape`` the scale
@@ -205,139 +195,55 @@ class StudentT(Component):
     [1.0, -1.0]
     """
 
-    def __init__(
-        self,
-        loc: Any,
-        scale: Any,
-        df: float,
-        *,
-        structure: CovarianceStructure | None = None,
-        estimate_df: bool = True,
-        reg_covar: float = 1e-6,
-        df_bounds: tuple[float, float] = DEFAULT_DF_BOUNDS,
-    ) -> None:
-        structure = FullCovariance() if structure is None else structure
-        if not isinstance(structure, CovarianceStructure):
-            raise ValueError(
-                "structure must be a CovarianceStructure such as FullCovariance() or "
-                f"DiagonalCovariance(); got {structure!r}"
-            )
-        if structure.component_structure != structure:
-            raise ValueError(
-                f"structure {structure!r} is shared by several components; a single StudentT "
-                "needs a per-component structure (FullCovariance, DiagonalCovariance, "
-                "SphericalCovariance)"
-            )
-        loc = check_vector(loc, name="loc")
-        if loc.size == 0:
-            raise ValueError("loc must have at least one entry (one per feature)")
-        n_features = loc.shape[0]
-        if not isinstance(estimate_df, (bool, np.bool_)):
-            raise ValueError(f"estimate_df must be True or False; got {estimate_df!r}")
-        df = _check_real(df, name="df")
-        if not (np.isfinite(df) and df > 0):
-            raise ValueError(f"df must be finite and > 0; got {df}")
-        bounds = _check_df_bounds(df_bounds)
-        if estimate_df and not bounds[0] <= df <= bounds[1]:
-            raise ValueError(
-                f"df = {df} lies outside df_bounds {bounds}; widen df_bounds or pass "
-                "estimate_df=False"
-            )
-        reg_covar = check_nonnegative_float(reg_covar, name="reg_covar")
+    loc = Parameter(real, "Location, ndarray of shape (n_features,).")
+    scale = Parameter(
+        RealArray(), "Scale in the structure's single-component form: (D, D), (D,) or scalar."
+    )
+    df = Parameter(positive_number, "Degrees of freedom.")
+    structure = Setting(OneComponentStructure(), FullCovariance(), "How the scale is shaped.")
+    estimate_df = Setting(flag, True, "Whether the M-step estimates df.")
+    reg_covar = Setting(non_negative_number, 1e-6, "Added to the scale's diagonal in the M-step.")
+    df_bounds = Setting(Bounds(floor=0.0), DEFAULT_DF_BOUNDS, "Interval searched for df.")
+    support = reals
 
-        stacked = self._checked_scale(scale, structure, n_features)
-        dense = structure.form.dense(stacked, n_features)[0]
+    def __post_init__(self) -> None:
+        n_features = self.loc.shape[0]
+        low, high = self.df_bounds
+        if self.estimate_df and not low <= self.df <= high:
+            raise ValueError(
+                f"df = {self.df} lies outside df_bounds {self.df_bounds}; widen df_bounds or "
+                "pass estimate_df=False"
+            )
+        form = self.structure.form
+        expected = form.shape(1, n_features)
         try:
-            cholesky = linalg.cholesky(dense, lower=True, check_finite=False)
-        except linalg.LinAlgError:
-            raise ValueError(
-                "scale is not numerically positive definite (its Cholesky factorisation fails)"
-            ) from None
-
-        self._loc = loc
-        self._scale = stacked  # the structure's (1, ...) stacked form
-        self._cholesky = cholesky  # lower L with L L^T = scale matrix
-        self._precision_factor = structure.form.precisions_cholesky(stacked)
-        self._df = df
-        self._structure = structure
-        self._estimate_df = bool(estimate_df)
-        self._reg_covar = reg_covar
-        self._df_bounds = bounds
-        half_log_det = float(np.log(np.diagonal(cholesky)).sum())
-        self._log_normaliser = float(
-            special.gammaln((df + n_features) / 2.0)
-            - special.gammaln(df / 2.0)
-            - 0.5 * n_features * np.log(df * np.pi)
-            - half_log_det
-        )
-
-    @staticmethod
-    def _checked_scale(scale: Any, structure: CovarianceStructure, n_features: int) -> np.ndarray:
-        """The scale in the structure's stacked ``(1, ...)`` form, validated."""
-        raw = np.asarray(scale)
-        if raw.dtype.kind not in "biuf":
-            raise ValueError(f"scale must contain only real numbers; got dtype {raw.dtype}")
-        expected = structure.form.shape(1, n_features)
-        try:
-            stacked = structure.form.stack([raw.astype(np.float64)])
+            stacked = form.stack([self.scale])
         except ValueError as error:
-            raise ValueError(f"scale does not fit {structure!r}: {error}") from None
+            raise ValueError(f"scale does not fit {self.structure!r}: {error}") from None
         if stacked.shape != expected:
             raise ValueError(
-                f"scale for {structure!r} with {n_features} features must have shape "
-                f"{expected[1:]}; got {raw.shape}"
+                f"scale for {self.structure!r} with {n_features} features must have shape "
+                f"{expected[1:]}; got {self.scale.shape}"
             )
-        if not np.isfinite(stacked).all():
-            raise ValueError("scale contains NaN or infinity")
         try:
-            structure.form.check(stacked)
-        except ValueError as error:
-            raise ValueError(f"scale is not a valid scale of {structure!r}: {error}") from None
-        return stacked
-
-    # -- settings and parameters ------------------------------------------------------------
-    def _with(self, loc: np.ndarray, scale: np.ndarray, df: float) -> StudentT:
-        """A new component with these parameters and this one's settings."""
-        return StudentT(
-            loc,
-            scale,
-            df,
-            structure=self._structure,
-            estimate_df=self._estimate_df,
-            reg_covar=self._reg_covar,
-            df_bounds=self._df_bounds,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"StudentT(loc={self._loc.tolist()!r}, scale={self.scale.tolist()!r}, "
-            f"df={self._df:.6g}, structure={self._structure!r}, "
-            f"estimate_df={self._estimate_df}, reg_covar={self._reg_covar!r}, "
-            f"df_bounds={self._df_bounds!r})"
-        )
-
-    def with_parameters_from(self, other: Component) -> StudentT:
-        """``other``'s loc, scale and df with this component's settings (for warm starts)."""
-        if (
-            not isinstance(other, StudentT)
-            or other.structure != self._structure
-            or other.n_features != self.n_features
-        ):
+            form.check(stacked)
+            cholesky = linalg.cholesky(form.dense(stacked, n_features)[0], lower=True)
+        except (ValueError, linalg.LinAlgError) as error:
             raise ValueError(
-                f"cannot start {self!r} from {other!r}: need a StudentT with the same "
-                "structure and number of features"
-            )
-        return self._with(other._loc, other.scale, other.df)
-
-    @property
-    def loc(self) -> np.ndarray:
-        """Location, ndarray of shape (n_features,)."""
-        return self._loc.copy()
-
-    @property
-    def scale(self) -> np.ndarray:
-        """Scale in the structure's single-component form (``(D, D)``, ``(D,)`` or scalar)."""
-        return np.array(self._structure.form.component_covariance(self._scale, 0))
+                f"scale is not a valid (positive definite) scale of {self.structure!r}: {error}"
+            ) from None
+        canonical = np.array(form.component_covariance(stacked, 0))
+        canonical.setflags(write=False)
+        self._declared_values["scale"] = canonical
+        self._stacked = stacked  # the structure's (1, ...) stacked form
+        self._cholesky = cholesky  # lower L with L L^T = scale matrix
+        self._precision_factor = form.precisions_cholesky(stacked)
+        self._log_normaliser = float(
+            special.gammaln((self.df + n_features) / 2.0)
+            - special.gammaln(self.df / 2.0)
+            - 0.5 * n_features * np.log(self.df * np.pi)
+            - np.log(np.diagonal(cholesky)).sum()
+        )
 
     @property
     def scale_matrix(self) -> np.ndarray:
@@ -345,35 +251,14 @@ class StudentT(Component):
         return self._cholesky @ self._cholesky.T
 
     @property
-    def df(self) -> float:
-        """Degrees of freedom."""
-        return self._df
-
-    @property
-    def structure(self) -> CovarianceStructure:
-        return self._structure
-
-    @property
-    def estimate_df(self) -> bool:
-        return self._estimate_df
-
-    @property
-    def reg_covar(self) -> float:
-        return self._reg_covar
-
-    @property
-    def df_bounds(self) -> tuple[float, float]:
-        return self._df_bounds
-
-    @property
     def n_features(self) -> int:
-        return int(self._loc.shape[0])
+        return int(self.loc.shape[0])
 
     @property
     def n_parameters(self) -> int:
         """``D`` location + the structure's scale parameters (+ 1 when ``df`` is estimated)."""
-        scale_parameters = self._structure.n_parameters(1, self.n_features)
-        return self.n_features + scale_parameters + int(self._estimate_df)
+        scale_parameters = self.structure.n_parameters(1, self.n_features)
+        return self.n_features + scale_parameters + int(self.estimate_df)
 
     @property
     def mean(self) -> np.ndarray:
@@ -382,8 +267,8 @@ class StudentT(Component):
         For ``df <= 1`` the mean does not exist and every entry is NaN (the convention of
         :func:`scipy.stats.t`).
         """
-        if self._df > 1:
-            return self._loc.copy()
+        if self.df > 1:
+            return self.loc
         return np.full(self.n_features, np.nan)
 
     @property
@@ -393,14 +278,14 @@ class StudentT(Component):
         Infinite for ``1 < df <= 2`` and NaN for ``df <= 1`` (as :func:`scipy.stats.t`).
         """
         diagonal = np.einsum("ij,ij->i", self._cholesky, self._cholesky)
-        if self._df > 2:
-            return diagonal * (self._df / (self._df - 2.0))
-        return np.full(self.n_features, np.inf if self._df > 1 else np.nan)
+        if self.df > 2:
+            return diagonal * (self.df / (self.df - 2.0))
+        return np.full(self.n_features, np.inf if self.df > 1 else np.nan)
 
     def scipy_twin(self) -> MultivariateTwin:
         from scipy.stats import multivariate_t
 
-        frozen = multivariate_t(loc=self._loc, shape=self.scale_matrix, df=self._df)
+        frozen = multivariate_t(loc=self.loc, shape=self.scale_matrix, df=self.df)
         return MultivariateTwin(frozen, self.n_features)
 
     # -- densities --------------------------------------------------------------------------
@@ -426,25 +311,14 @@ class StudentT(Component):
         (:meth:`~mixture.gaussian.forms.CovarianceForm.mahalanobis`, with the precision
         factor computed once per M-step), the same as a Gaussian's of this structure.
         """
-        shifted = np.subtract(data, self._loc, dtype=np.float64)
+        shifted = np.subtract(data, self.loc, dtype=np.float64)
         origin = np.zeros((1, shifted.shape[1]))
-        return self._structure.form.mahalanobis(shifted, origin, self._precision_factor)[:, 0]
+        return self.structure.form.mahalanobis(shifted, origin, self._precision_factor)[:, 0]
 
-    def log_density(self, X: Any) -> np.ndarray:
-        """Log-density of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), float64
-        """
-        data = check_data(X, n_features=self.n_features)
-        delta = self._mahalanobis(data)
-        exponent = 0.5 * (self._df + self.n_features)
-        return self._log_normaliser - exponent * np.log1p(delta / self._df)
+    def log_density_inside(self, X: np.ndarray) -> np.ndarray:
+        delta = self._mahalanobis(X)
+        exponent = 0.5 * (self.df + self.n_features)
+        return self._log_normaliser - exponent * np.log1p(delta / self.df)
 
     # -- EM ---------------------------------------------------------------------------------
     def latent_weights(self, X: Any) -> np.ndarray:
@@ -461,35 +335,30 @@ class StudentT(Component):
         ndarray of shape (n_samples,)
         """
         data = check_data(X, n_features=self.n_features, min_rows=0)
-        return (self._df + self.n_features) / (self._df + self._mahalanobis(data))
+        return (self.df + self.n_features) / (self.df + self._mahalanobis(data))
 
-    def statistics(self, X: Any, weights: Any) -> StudentTStatistics:
+    def statistics_inside(self, X: np.ndarray, weights: np.ndarray) -> StudentTStatistics:
         """E-step statistics of weighted rows under the current parameters.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        weights : array-like of shape (n_samples,)
+        X : ndarray of shape (n_samples, n_features)
+        weights : ndarray of shape (n_samples,)
             Non-negative row weights (responsibility times sample weight).
 
         Returns
         -------
         StudentTStatistics
         """
-        data = check_data(X, n_features=self.n_features, min_rows=0)
-        row_weights = check_vector(weights, name="weights")
-        if row_weights.shape != (data.shape[0],) or (row_weights < 0).any():
-            raise ValueError(
-                f"weights must be {data.shape[0]} non-negative numbers, one per row of X"
-            )
+        data, row_weights = X, weights
         n_features = self.n_features
         delta = self._mahalanobis(data)
-        u = (self._df + n_features) / (self._df + delta)
-        log_u = np.log(self._df + n_features) - np.log(self._df + delta)
-        half = 0.5 * (self._df + n_features)
+        u = (self.df + n_features) / (self.df + delta)
+        log_u = np.log(self.df + n_features) - np.log(self.df + delta)
+        half = 0.5 * (self.df + n_features)
         offset = float(special.digamma(half) - np.log(half))  # E[log u] - log E[u]
         total = float(row_weights.sum())
-        weighted = GaussianStatistics.of_rows(data, (row_weights * u)[:, None], self._structure)
+        weighted = GaussianStatistics.of_rows(data, (row_weights * u)[:, None], self.structure)
         # An elementwise product and sum, not np.dot: numpy's BLAS dot of two long vectors
         # ran 2 ms per chunk here, its threads contending with scipy's OpenBLAS pool.
         # Rows of weight zero take no part, also when their distance overflowed to infinity
@@ -529,18 +398,19 @@ class StudentT(Component):
             )
         n_features = self.n_features
         loc = statistics.mean.copy()
-        scale = self._structure.from_scatter(
+        scale = self.structure.from_scatter(
             statistics.weighted.scatter,
             np.array([statistics.weight]),
-            self._reg_covar,
+            self.reg_covar,
             n_features,
         )
         self._check_resolvable(loc, scale)
-        if self._estimate_df:
+        if self.estimate_df:
             df = self._solve_df(statistics.log_u_minus_u / statistics.weight)
         else:
-            df = self._df
-        return self._with(loc, self._structure.form.component_covariance(scale, 0), df)
+            df = self.df
+        scale = self.structure.form.component_covariance(scale, 0)
+        return self.replace(loc=loc, scale=scale, df=df)
 
     def _check_resolvable(self, loc: np.ndarray, scale: np.ndarray) -> None:
         if not np.isfinite(scale).all():
@@ -548,7 +418,7 @@ class StudentT(Component):
                 "the StudentT scale overflowed to infinity: the data's values are too large to "
                 "square in floating point; rescale the data"
             )
-        smallest = float(self._structure.form.smallest_variances(scale, 1)[0])
+        smallest = float(self.structure.form.smallest_variances(scale, 1)[0])
         resolution = (16 * np.finfo(np.float64).eps * float(np.abs(loc).max())) ** 2
         if not smallest > resolution:
             raise DegenerateComponentError(
@@ -571,7 +441,7 @@ class StudentT(Component):
             The root of ``g(nu) = log(nu/2) - digamma(nu/2) + 1 + mean_term``, which
             decreases strictly in ``nu``, or the bound on the side where it lies.
         """
-        low, high = self._df_bounds
+        low, high = self.df_bounds
         if np.isnan(mean_term):
             raise DegenerateComponentError(
                 "the StudentT's degrees of freedom cannot be estimated: its rows' distances are "
@@ -600,5 +470,5 @@ class StudentT(Component):
         ndarray of shape (n_samples, n_features)
         """
         z = rng.standard_normal((n_samples, self.n_features))
-        g = rng.chisquare(self._df, size=n_samples)
-        return self._loc + (z @ self._cholesky.T) / np.sqrt(g / self._df)[:, None]
+        g = rng.chisquare(self.df, size=n_samples)
+        return self.loc + (z @ self._cholesky.T) / np.sqrt(g / self.df)[:, None]

@@ -9,6 +9,10 @@ four also by scikit-learn's names ("full" = VVV, "tied" = EEE, "diag" = VVI,
 
 from __future__ import annotations
 
+from typing import Any
+
+from mixture.constraints import Constraint
+from mixture.file_types import read_text
 from mixture.gaussian.covariance import (
     CovarianceStructure,
     DiagonalCovariance,
@@ -33,6 +37,7 @@ __all__ = [
     "MCLUST_NAMES",
     "SKLEARN_NAMES",
     "STRUCTURE_NAMES",
+    "OneComponentStructure",
     "register_structure",
     "structure_named",
 ]
@@ -109,3 +114,36 @@ def structure_named(name: str) -> CovarianceStructure:
             f"{', '.join(STRUCTURE_NAMES)} (or mclust's names {', '.join(MCLUST_NAMES)})"
         )
     return cls()
+
+
+class OneComponentStructure(Constraint):
+    """A setting holding a per-component covariance structure (a single component's scale
+    or covariance; a tied structure belongs to several components and is refused). Written
+    in model files by name."""
+
+    per_feature = False
+
+    def check(self, value: Any, name: str) -> CovarianceStructure:
+        if not isinstance(value, CovarianceStructure):
+            raise ValueError(
+                f"{name} must be a CovarianceStructure such as FullCovariance() or "
+                f"DiagonalCovariance(); got {value!r}"
+            )
+        if value.component_structure != value:
+            raise ValueError(
+                f"{name} {value!r} is shared by several components; a single component needs a "
+                "per-component structure (FullCovariance, DiagonalCovariance, SphericalCovariance)"
+            )
+        return value
+
+    def n_free(self, value: Any) -> int:
+        return 0
+
+    def to_json(self, value: Any) -> str:
+        return value.name
+
+    def from_json(self, value: Any, name: str) -> CovarianceStructure:
+        return structure_named(read_text(value, name))
+
+    def equal(self, a: Any, b: Any) -> bool:
+        return a == b
