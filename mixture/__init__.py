@@ -9,7 +9,7 @@ The layers, bottom up:
   initializers (:mod:`mixture.initializers`) and callbacks (:mod:`mixture.callbacks`).
 """
 
-from mixture import callbacks, initializers
+from mixture import callbacks, constraints, initializers, model_file
 from mixture.callbacks import (
     Callback,
     History,
@@ -20,16 +20,21 @@ from mixture.callbacks import (
     Tolerance,
     Verbose,
 )
-from mixture.component import Capabilities, Component, Statistics
 from mixture.components import (
     Bernoulli,
     Categorical,
     Exponential,
+    Gamma,
     Independent,
+    LogNormal,
+    NegativeBinomial,
     Poisson,
     StudentT,
     Uniform,
+    VonMises,
 )
+from mixture.contract import Capabilities, Component, Statistics
+from mixture.declared import DeclaredComponent, Parameter, Setting, WeightedSumsComponent
 from mixture.engine import MixtureEM, MixtureResult
 from mixture.estimator import GaussianMixture
 from mixture.exceptions import (
@@ -78,6 +83,7 @@ __all__ = [
     "ComponentList",
     "ConvergenceWarning",
     "CovarianceStructure",
+    "DeclaredComponent",
     "DegenerateComponentError",
     "DegenerateFitWarning",
     "DegenerateRunWarning",
@@ -86,6 +92,7 @@ __all__ = [
     "Exponential",
     "FewDistinctRowsWarning",
     "FullCovariance",
+    "Gamma",
     "Gaussian",
     "GaussianFamily",
     "GaussianMixture",
@@ -100,16 +107,20 @@ __all__ = [
     "JoinedFamily",
     "KMeans",
     "KMeansPlusPlus",
+    "LogNormal",
     "MaxIterations",
     "Mixture",
     "MixtureEM",
     "MixtureResult",
     "MixtureStatistics",
     "ModelSelection",
+    "NegativeBinomial",
     "NotFittedError",
+    "Parameter",
     "Poisson",
     "RandomResponsibilities",
     "RandomRows",
+    "Setting",
     "SphericalCovariance",
     "Statistics",
     "StatisticsList",
@@ -120,8 +131,12 @@ __all__ = [
     "Tolerance",
     "Uniform",
     "Verbose",
+    "VonMises",
+    "WeightedSumsComponent",
     "__version__",
     "callbacks",
+    "constraints",
     "initializers",
+    "model_file",
     "select_model",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from mixture.exceptions import DegenerateComponentError
 
-__all__ = ["checked_row_maxima", "responsibilities_in_place", "rows_from"]
+__all__ = ["checked_row_maxima", "log_density_and_responsibilities", "rows_from"]
 
 _NAN = (
     "the log-density of row {row} is NaN; its values may be too large to square in floating "
@@ -72,12 +72,12 @@ def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:
     return top
 
 
-#: Floor of the float64 exponents in :func:`responsibilities_in_place`: exp(-700) = 9.9e-305
+#: Floor of the float64 exponents in :func:`log_density_and_responsibilities`: exp(-700) = 9.9e-305
 #: is a normal number, and exp runs on its fast path down to about -707.5.
 _EXP_FLOOR = -700.0
 
 
-def responsibilities_in_place(log_joint: np.ndarray) -> np.ndarray:
+def log_density_and_responsibilities(log_joint: np.ndarray) -> np.ndarray:
     """Turn ``log w_k + log p_k(x)`` into responsibilities in place; return ``log p(x)``.
 
     Parameters

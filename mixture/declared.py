@@ -29,8 +29,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mixture._validation import check_data, check_rows_and_weights
-from mixture.component import Component, Statistics
 from mixture.constraints import Constraint, Support
+from mixture.contract import Component, Statistics
 from mixture.exceptions import DegenerateComponentError
 from mixture.file_types import read_fields, register
 
@@ -68,6 +68,8 @@ class Parameter:
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        if self.default is not _NO_DEFAULT:  # a default must itself be allowed
+            self.default = self.constraint.check(self.default, f"the default of {name}")
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
@@ -106,8 +108,10 @@ class DeclaredComponent(Component):
         Rows of positive density (default: every finite row). May be a property when it
         depends on the parameters (a box).
     file_type : str or None
-        The ``"type"`` written in model files (default: the class name); ``None`` for an
-        abstract intermediate class that should not be registered.
+        The ``"type"`` written in model files; ``None`` for an abstract intermediate class
+        that should not be registered. Default: the class name for the package's own
+        components, ``"module.ClassName"`` for yours (so it never clashes with a built-in
+        name); set it to keep files readable after you move the class.
     """
 
     support: ClassVar[Support | None] = None
@@ -125,7 +129,7 @@ class DeclaredComponent(Component):
         parameters = [p for p in declared.values() if not p.is_setting]
         cls._declared = (*parameters, *(p for p in declared.values() if p.is_setting))
         if "file_type" not in vars(cls):
-            cls.file_type = cls.__name__
+            cls.file_type = _default_file_type(cls)
         if cls.file_type is not None and parameters:
             register(cls, cls.file_type, _to_fields, _from_fields_of(cls))
 
@@ -318,6 +322,58 @@ class DeclaredComponent(Component):
         """
         raise NotImplementedError(f"{type(self).__name__} must define statistics_inside")
 
+    #: The class of the statistics :meth:`statistics_inside` returns; ``from_statistics``
+    #: refuses any other (and statistics with an ``owner`` made by another component type).
+    statistics_type: ClassVar[type[Statistics]] = Statistics
+
+    def from_statistics(self, statistics: Statistics) -> Component:
+        """M-step: :meth:`m_step`, with the guards every component needs.
+
+        Raises
+        ------
+        TypeError
+            For statistics of another component type.
+        DegenerateComponentError
+            For statistics that carry no weight (unless :meth:`from_no_weight` has an
+            answer), or estimates that break a declared constraint (a rate that overflowed,
+            a variance of 0).
+        """
+        name = type(self).__name__
+        owner = getattr(statistics, "owner", type(self))
+        if not isinstance(statistics, self.statistics_type) or owner is not type(self):
+            raise TypeError(
+                f"{name}.from_statistics needs a {name}'s statistics; got {statistics!r}"
+            )
+        if not statistics.total_weight > 0:
+            return self.from_no_weight()
+        try:
+            return self.m_step(statistics)
+        except DegenerateComponentError:
+            raise
+        except ValueError as error:  # the estimates broke a declared constraint
+            raise DegenerateComponentError(
+                f"{name}'s M-step gave parameters outside their constraints ({error}): the "
+                "component collapsed, or the data need rescaling"
+            ) from None
+
+    def m_step(self, statistics: Any) -> Component:
+        """The maximum-likelihood component given summed statistics of positive weight
+        (of :attr:`statistics_type`, made by this component type)."""
+        raise NotImplementedError(f"{type(self).__name__} must define m_step")
+
+    def from_no_weight(self) -> Component:
+        """The M-step when no row inside the support had weight: by default an error."""
+        raise DegenerateComponentError(
+            f"{type(self).__name__}.from_statistics got statistics with zero total weight (no "
+            "rows inside the support had positive weight), so there is nothing to estimate from"
+        )
+
+
+def _default_file_type(cls: type) -> str:
+    if cls.__module__.split(".")[0] == "mixture":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
 
 def _plain(value: Any) -> Any:
     """A value as repr shows it: arrays as lists."""
@@ -437,31 +493,11 @@ class WeightedSumsComponent(DeclaredComponent):
     def statistics_inside(self, X: np.ndarray, weights: np.ndarray) -> WeightedSums:
         return WeightedSums(type(self), float(weights.sum()), self.weighted_sums(X, weights))
 
-    def from_statistics(self, statistics: Statistics) -> Component:
-        """M-step: :meth:`from_means` of the weighted means.
+    statistics_type = WeightedSums
 
-        Raises
-        ------
-        TypeError
-            For statistics of another component type.
-        DegenerateComponentError
-            For statistics that carry no weight.
-        """
-        name = type(self).__name__
-        if not isinstance(statistics, WeightedSums) or statistics.owner is not type(self):
-            raise TypeError(
-                f"{name}.from_statistics needs a {name}'s statistics; got {statistics!r}"
-            )
-        if not statistics.weight > 0:
-            return self.from_no_weight()
+    def m_step(self, statistics: WeightedSums) -> Component:
+        """M-step: :meth:`from_means` of the weighted means."""
         return self.from_means(statistics.means(), statistics.weight)
-
-    def from_no_weight(self) -> Component:
-        """The M-step when no row inside the support had weight: by default an error."""
-        raise DegenerateComponentError(
-            f"{type(self).__name__}.from_statistics got statistics with zero total weight (no "
-            "rows inside the support had positive weight), so there is nothing to estimate from"
-        )
 
     def from_means(self, means: tuple[np.ndarray, ...], weight: float) -> Component:
         """M-step: the maximum-likelihood component given the weighted means of

@@ -29,7 +29,7 @@ from mixture._validation import (
     check_sample_weight,
 )
 from mixture.callbacks import Callback, IterationState, MaxIterations, Stop, Tolerance
-from mixture.component import Component
+from mixture.contract import Component
 from mixture.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
@@ -186,7 +186,9 @@ class MixtureEM:
         A component with zero total responsibility keeps its parameters and gets weight 0
         (an :class:`~mixture.exceptions.EmptyComponentWarning` says so).
         """
-        return self._mixture_from(mixture.family, statistics.component_weight, statistics.family)
+        return self._mixture_from(
+            mixture.family, statistics.component_weight, statistics.family_statistics
+        )
 
     def _mixture_from(
         self, family: ComponentFamily, component_weight: np.ndarray, family_statistics: Any
@@ -239,7 +241,7 @@ class MixtureEM:
             return weighted_statistics(self.family, data[rows], chunk_resp, chunk_weights)
 
         total = sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
-        component_weight, family_statistics = total.component_weight, total.family
+        component_weight, family_statistics = total.component_weight, total.family_statistics
         return self._mixture_from(self.family, component_weight, family_statistics)
 
     def _checked_start(self, start: Mixture, n_features: int) -> Mixture:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture.component import Component, Statistics
+from mixture.contract import Component, Statistics
 
 __all__ = ["ComponentFamily", "ComponentList", "JoinedFamily", "StatisticsList", "as_family"]
 

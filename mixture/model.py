@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks
-from mixture._responsibilities import checked_row_maxima, responsibilities_in_place
+from mixture._responsibilities import checked_row_maxima, log_density_and_responsibilities
 from mixture._validation import (
     check_data,
     check_int,
@@ -16,7 +17,7 @@ from mixture._validation import (
     check_sample_weight,
     check_vector,
 )
-from mixture.component import Component, Statistics
+from mixture.contract import Component, Statistics
 from mixture.family import ComponentFamily, as_family
 
 __all__ = ["Mixture", "MixtureStatistics"]
@@ -30,7 +31,7 @@ class MixtureStatistics:
     ----------
     component_weight : ndarray of shape (n_components,)
         Summed responsibility of each component (times sample weight): ``N_k``.
-    family : Statistics
+    family_statistics : Statistics
         Sufficient statistics of the component family.
     log_likelihood : float
         Weighted sum over rows of ``log p(x)`` under the mixture that produced them.
@@ -39,16 +40,26 @@ class MixtureStatistics:
     """
 
     component_weight: np.ndarray
-    family: Statistics
+    family_statistics: Statistics
     log_likelihood: float
     total_weight: float
+
+    @property
+    def family(self) -> Statistics:
+        """Deprecated name of :attr:`family_statistics` (they are statistics, not a family)."""
+        warnings.warn(
+            "MixtureStatistics.family is deprecated; use MixtureStatistics.family_statistics",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.family_statistics
 
     def __add__(self, other: MixtureStatistics) -> MixtureStatistics:
         if not isinstance(other, MixtureStatistics):
             return NotImplemented
         return MixtureStatistics(
             self.component_weight + other.component_weight,
-            self.family + other.family,
+            self.family_statistics + other.family_statistics,
             self.log_likelihood + other.log_likelihood,
             self.total_weight + other.total_weight,
         )
@@ -62,7 +73,7 @@ class MixtureStatistics:
         """Statistics with every row weight multiplied by ``factor``."""
         return MixtureStatistics(
             self.component_weight * factor,
-            self.family.scale(factor),
+            self.family_statistics.scale(factor),
             self.log_likelihood * factor,
             self.total_weight * factor,
         )
@@ -213,7 +224,7 @@ class Mixture:
             total_weight = float(X.shape[0] if sample_weight is None else sample_weight.sum())
             return MixtureStatistics(component_weight, statistics, log_likelihood, total_weight)
         resp = self.log_joint(X)
-        log_density = responsibilities_in_place(resp)
+        log_density = log_density_and_responsibilities(resp)
         return weighted_statistics(self._family, X, resp, sample_weight, log_density)
 
     # -- public, chunked --------------------------------------------------------------------
@@ -242,7 +253,7 @@ class Mixture:
         out = np.empty(data.shape[0], dtype=data.dtype)
 
         def fill(rows: slice) -> None:
-            out[rows] = responsibilities_in_place(self.log_joint(data[rows]))
+            out[rows] = log_density_and_responsibilities(self.log_joint(data[rows]))
 
         map_chunks(fill, data.shape[0], chunk_size)
         return out
@@ -260,7 +271,7 @@ class Mixture:
 
         def fill(rows: slice) -> None:
             joint = self.log_joint(data[rows])
-            responsibilities_in_place(joint)
+            log_density_and_responsibilities(joint)
             out[rows] = joint
 
         map_chunks(fill, data.shape[0], chunk_size)
@@ -285,7 +296,7 @@ class Mixture:
         weights = check_sample_weight(sample_weight, data.shape[0])
 
         def log_likelihood(rows: slice) -> float:
-            log_density = responsibilities_in_place(self.log_joint(data[rows]))
+            log_density = log_density_and_responsibilities(self.log_joint(data[rows]))
             if weights is None:
                 return float(log_density.sum(dtype=np.float64))
             return float(np.dot(weights[rows], log_density.astype(np.float64)))
@@ -321,7 +332,7 @@ class Mixture:
         def sums(rows: slice) -> np.ndarray:
             """Weighted sums of ``log p(x)`` and of the log of the largest responsibility."""
             resp = self.log_joint(data[rows])
-            log_density = responsibilities_in_place(resp).astype(np.float64)
+            log_density = log_density_and_responsibilities(resp).astype(np.float64)
             log_best = np.log(resp.max(axis=1).astype(np.float64))
             chunk_weights = np.ones(log_density.shape[0]) if weights is None else weights[rows]
             return np.array([np.dot(chunk_weights, log_density), np.dot(chunk_weights, log_best)])

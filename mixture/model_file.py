@@ -20,8 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mixture.component import Component
 from mixture.components import Independent, StudentT
+from mixture.contract import Component
 from mixture.family import ComponentFamily, ComponentList, JoinedFamily
 from mixture.file_types import ModelFileError, register
 from mixture.file_types import as_json_array as _array

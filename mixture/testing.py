@@ -12,7 +12,7 @@ Call :func:`check_component` from your own pytest suite on an instance of your c
 
 Each check raises an ``AssertionError`` that says what failed. What the kit may assume
 comes from the component itself, never from its class name: its
-:class:`~mixture.component.Capabilities`, a scipy twin from ``scipy_twin()``, and ``mean`` /
+:class:`~mixture.contract.Capabilities`, a scipy twin from ``scipy_twin()``, and ``mean`` /
 ``variance`` properties. Checks that a component gives no means to run are listed in the
 report as not run, with the reason.
 
@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from mixture.component import Component
+from mixture.contract import Component
 
 __all__ = ["ConformanceReport", "check_component"]
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from mixture import Component, Gaussian, GivenParameters, Mixture, MixtureEM
 from mixture.components.uniform import Uniform
 from mixture.family import ComponentList
-from mixture.model_file import SCHEMA_VERSION, ModelFileError, load, model_to_dict, save
 from mixture.model import Mixture as MixtureModel
+from mixture.model_file import SCHEMA_VERSION, ModelFileError, load, model_to_dict, save
 
 
 def _same(a: MixtureModel, b: MixtureModel, X: np.ndarray) -> None:

@@ -40,7 +40,7 @@ from mixture._chunking import (
     sum_chunks,
     worker_count,
 )
-from mixture._responsibilities import responsibilities_in_place
+from mixture._responsibilities import log_density_and_responsibilities
 from mixture.gaussian import kernels
 
 STRUCTURES = {
@@ -257,7 +257,7 @@ def test_chunk_moments_of_float32_rows(name) -> None:
 def two_pass(family, X, log_weights, sample_weight):
     """The engine's generic E-step: log-densities, log-sum-exp, then statistics."""
     joint = np.asarray(family.log_density(X) + log_weights, order="F")
-    log_density = responsibilities_in_place(joint)
+    log_density = log_density_and_responsibilities(joint)
     if sample_weight is not None:
         joint *= sample_weight[:, None]
         log_likelihood = float(np.dot(sample_weight, log_density))

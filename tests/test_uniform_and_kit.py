@@ -8,11 +8,18 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from mixture import FullCovariance, Gaussian, GivenParameters, Mixture, MixtureEM, Statistics
-from mixture import model_file
-from mixture.component import Component
+from mixture import (
+    FullCovariance,
+    Gaussian,
+    GivenParameters,
+    Mixture,
+    MixtureEM,
+    Statistics,
+    model_file,
+)
 from mixture.components.uniform import Uniform
 from mixture.constraints import non_negative_reals
+from mixture.contract import Component
 from mixture.testing import check_component
 from mixture.twins import IndependentTwin
 

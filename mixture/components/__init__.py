@@ -3,17 +3,25 @@
 from mixture.components.bernoulli import Bernoulli
 from mixture.components.categorical import Categorical
 from mixture.components.exponential import Exponential
+from mixture.components.gamma import Gamma
 from mixture.components.independent import Independent
+from mixture.components.lognormal import LogNormal
+from mixture.components.negative_binomial import NegativeBinomial
 from mixture.components.poisson import Poisson
 from mixture.components.student_t import StudentT
 from mixture.components.uniform import Uniform
+from mixture.components.von_mises import VonMises
 
 __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "Gamma",
     "Independent",
+    "LogNormal",
+    "NegativeBinomial",
     "Poisson",
     "StudentT",
     "Uniform",
+    "VonMises",
 ]

@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import xlog1py, xlogy
 
-from mixture.component import Capabilities
 from mixture.constraints import binary, non_negative_number, probability
+from mixture.contract import Capabilities
 from mixture.declared import Parameter, Setting, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from mixture.component import Capabilities
 from mixture.constraints import Box, ProbabilityVectors, non_negative_number
+from mixture.contract import Capabilities
 from mixture.declared import Parameter, Setting, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 

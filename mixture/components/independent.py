@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from mixture._validation import check_data, check_rows_and_weights
-from mixture.component import Capabilities, Component, Statistics
 from mixture.constraints import ColumnBlocks, Support
+from mixture.contract import Capabilities, Component, Statistics
 from mixture.twins import IndependentTwin
 
 __all__ = ["Independent", "IndependentStatistics"]

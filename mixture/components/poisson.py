@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from mixture.component import Capabilities
 from mixture.constraints import counts, non_negative
+from mixture.contract import Capabilities
 from mixture.declared import Parameter, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 

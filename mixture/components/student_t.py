@@ -48,7 +48,6 @@ import numpy as np
 from scipy import linalg, optimize, special
 
 from mixture._validation import check_data
-from mixture.component import Statistics
 from mixture.constraints import (
     Bounds,
     RealArray,
@@ -58,6 +57,7 @@ from mixture.constraints import (
     real,
     reals,
 )
+from mixture.contract import Statistics
 from mixture.declared import DeclaredComponent, Parameter, Setting
 from mixture.exceptions import DegenerateComponentError
 from mixture.gaussian.covariance import FullCovariance

@@ -8,8 +8,8 @@ import numpy as np
 
 from mixture._chunking import row_slices
 from mixture._validation import check_data, check_nonnegative_float
-from mixture.component import Capabilities
 from mixture.constraints import Box, real
+from mixture.contract import Capabilities
 from mixture.declared import Parameter, WeightedSumsComponent
 from mixture.twins import IndependentTwin
 

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from mixture._validation import check_data, check_vector
-from mixture.component import Component, Statistics
 from mixture.constraints import Support, reals
+from mixture.contract import Component, Statistics
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
 from mixture.gaussian.stacked import StackedGaussians
 from mixture.twins import MultivariateTwin

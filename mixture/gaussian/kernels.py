@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._responsibilities import responsibilities_in_place, rows_from
+from mixture._responsibilities import log_density_and_responsibilities, rows_from
 
 __all__ = ["ChunkMoments", "LogDensityKernel"]
 
@@ -205,7 +205,7 @@ class _BlockKernel(LogDensityKernel):
                 np.matmul(self._coefficients, block, out=values)
                 values += offsets
                 with rows_from(first):
-                    log_density[first:last] = responsibilities_in_place(values.T)
+                    log_density[first:last] = log_density_and_responsibilities(values.T)
                 if sample_weight is not None:
                     values *= sample_weight[first:last]
                 moments_t += np.dot(block, values.T)  # (m, K): faster than (K, m) in OpenBLAS

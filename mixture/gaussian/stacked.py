@@ -13,7 +13,7 @@ import numpy as np
 from scipy import linalg
 
 from mixture._validation import check_int, check_nonnegative_float
-from mixture.component import Statistics
+from mixture.contract import Statistics
 from mixture.degeneracy import Degeneracy, component_degeneracies
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance

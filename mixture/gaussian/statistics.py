@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixture.component import Statistics
+from mixture.contract import Statistics
 from mixture.gaussian.covariance import CovarianceStructure
 
 __all__ = ["GaussianStatistics"]
