@@ -68,8 +68,6 @@ class Parameter:
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
-        if self.default is not _NO_DEFAULT:  # a default must itself be allowed
-            self.default = self.constraint.check(self.default, f"the default of {name}")
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
@@ -126,6 +124,11 @@ class DeclaredComponent(Component):
                 if isinstance(value, Parameter):
                     declared.pop(name, None)
                     declared[name] = value
+        for setting in declared.values():
+            if setting.is_setting and setting.name in vars(cls):  # a default must be allowed
+                setting.default = setting.constraint.check(
+                    setting.default, f"the default of {setting.name}"
+                )
         parameters = [p for p in declared.values() if not p.is_setting]
         cls._declared = (*parameters, *(p for p in declared.values() if p.is_setting))
         if "file_type" not in vars(cls):
