@@ -333,6 +333,9 @@ class Support(ABC):
         """
         return np.empty((0, n_features))
 
+    #: True when every finite row is inside (the layer then skips the test).
+    everything: bool = False
+
 
 @dataclass(frozen=True)
 class _Elementwise(Support):
@@ -363,6 +366,10 @@ class _Elementwise(Support):
 
     def __repr__(self) -> str:
         return self.description
+
+    @property
+    def everything(self) -> bool:  # type: ignore[override]
+        return math.isinf(self.low) and math.isinf(self.high) and not self.integers
 
 
 reals = _Elementwise(-math.inf, False, False, description="reals")

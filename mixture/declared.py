@@ -258,7 +258,7 @@ class DeclaredComponent(Component):
     def inside(self, data: np.ndarray) -> np.ndarray:
         """Whether each row lies in the support, shape ``(n_samples,)``."""
         support = self.support
-        if support is None:
+        if support is None or support.everything:
             return np.ones(data.shape[0], dtype=bool)
         return support.contains(data)
 
