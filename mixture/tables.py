@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
@@ -21,7 +21,16 @@ from typing import BinaryIO, TextIO
 
 import numpy as np
 
-__all__ = ["DELIMITERS", "MISSING_MARKERS", "STDIN", "Table", "TableError", "read_table"]
+__all__ = [
+    "DELIMITERS",
+    "MISSING_MARKERS",
+    "STDIN",
+    "Table",
+    "TableError",
+    "TableStream",
+    "open_table",
+    "read_table",
+]
 
 #: The path that means standard input.
 STDIN = "-"
@@ -72,6 +81,81 @@ class Table:
     skipped: list[str] = field(default_factory=list)
     dropped_rows: int = 0
     source: str = ""
+
+
+@dataclass
+class TableStream:
+    """A data file read again on every pass, one block of rows at a time.
+
+    Attributes
+    ----------
+    names : list of str
+        The columns used (judged once, when the stream is opened).
+    skipped : list of str
+        Non-numeric columns left out.
+    source : str
+        The file as named in messages.
+    n_rows : int or None
+        Rows of the file (known up front for ``.npy`` and Parquet; for text, after the first
+        complete pass), not counting rows dropped as incomplete.
+    dropped_rows : int
+        Rows left out as incomplete during the last complete pass.
+    """
+
+    names: list[str]
+    skipped: list[str]
+    source: str
+    opener: Callable[[], Iterator[tuple[int, np.ndarray]]]
+    n_rows: int | None = None
+    dropped_rows: int = 0
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """One pass: ``(first_row, values)`` blocks in file order; ``values`` has shape
+        ``(m, len(names))``, float64, finite (rows with a missing value are left out when
+        the stream drops incomplete rows; ``first_row`` counts rows kept before the block)."""
+        kept = 0
+        for dropped, values in self.opener():
+            yield kept, values
+            kept += len(values)
+            self.dropped_rows = dropped
+        self.n_rows = kept
+
+
+def open_table(
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    *,
+    delimiter: str | None = None,
+    drop_incomplete: bool = False,
+    chunk_rows: int | None = None,
+) -> TableStream:
+    """Open a delimited text, ``.npy`` or Parquet file for reading in blocks, pass after pass.
+
+    The arguments and the errors are those of :func:`read_table` (standard input cannot be
+    read twice, so it is refused). Opening reads only the header and the first chunk, to
+    choose the columns; each pass of :meth:`TableStream.blocks` reads the file again, with
+    errors naming the line (text) or row index (``.npy``, Parquet) and the column.
+    """
+    if str(path) == STDIN:
+        raise TableError("standard input can be read only once; give a file to stream from")
+    wanted = _wanted_columns(columns)
+    source = Path(path)
+    label = str(path)
+    kind = _file_kind(source, label)
+    if kind == "npy":
+        return _npy_stream(source, label, wanted, drop_incomplete, chunk_rows)
+    if kind == "parquet":
+        return _parquet_stream(source, label, wanted, drop_incomplete, chunk_rows)
+    return _text_stream(source, label, wanted, delimiter, drop_incomplete, chunk_rows)
+
+
+def _collected(stream: TableStream, expected_rows: int | None = None) -> Table:
+    """Every block of one pass, joined into a :class:`Table`."""
+    size = _default_chunk_rows(len(stream.names))
+    rows = _collector(len(stream.names), size, expected_rows)
+    for _, values in stream.blocks():
+        rows.append(values)
+    return _finish(rows, stream.names, stream.skipped, stream.dropped_rows, stream.source)
 
 
 def read_table(
@@ -145,10 +229,9 @@ def read_table(
     if kind == "npy":
         return _read_npy(source, label, wanted, drop_incomplete, chunk_rows)
     if kind == "parquet":
-        return _read_parquet(source, label, wanted, drop_incomplete, chunk_rows)
-    with _open_binary(source, label) as handle:
-        lines = _decoded_lines(handle, label)
-        return _read_text(lines, label, wanted, delimiter, drop_incomplete, chunk_rows)
+        stream = _parquet_stream(source, label, wanted, drop_incomplete, chunk_rows)
+        return _collected(stream, stream.n_rows)
+    return _collected(_text_stream(source, label, wanted, delimiter, drop_incomplete, chunk_rows))
 
 
 # -- arguments and file kinds --------------------------------------------------------------
@@ -502,14 +585,29 @@ def _finish(rows: _RowBlocks, names: list[str], skipped: list[str], dropped: int
 
 
 # -- delimited text --------------------------------------------------------------------------
-def _read_text(
+@dataclass
+class _TextLayout:
+    """What the first lines of a text file decide: delimiter, header, columns, chunk size."""
+
+    separator: str
+    header: list[str]
+    used: list[int]
+    skipped: list[str]
+    size: int
+
+
+def _text_chunks(
     lines: Iterator[str],
     label: str,
     columns: list[str] | None,
     delimiter: str | None,
-    drop_incomplete: bool,
     chunk_rows: int | None,
-) -> Table:
+    known: _TextLayout | None = None,
+) -> tuple[_TextLayout, Iterator[tuple[list[int], list[list[str]]]]]:
+    """The file's layout and its chunks of (line numbers, cells), the first one included.
+
+    ``known``: the layout of an earlier pass over the same file, kept (the columns are not
+    judged again)."""
     sample = list(islice(lines, _SNIFF_LINES))
     separator = _delimiter(delimiter, sample)
     reader = csv.reader(chain(sample, lines), delimiter=separator, skipinitialspace=True)
@@ -520,23 +618,71 @@ def _read_text(
     first = next(chunks, None)
     if first is None:
         raise TableError(f"{label} has a header row but no data rows")
+    if known is not None:
+        if header != known.header:
+            raise TableError(f"{label} changed while it was being read (its header differs)")
+        return known, chain([first], chunks)
     used, skipped = _choose_columns(first, header, columns, label, separator)
-    names = [header[i] for i in used]
-    rows = _collector(len(used), size)
-    convert = partial(_convert_chunk, used=used, names=names, label=label, keep_nan=drop_incomplete)
-    dropped = _append_values(rows, convert(*first), drop_incomplete)
-    del first  # no chunk outlives its conversion: the next one is parsed without it
+    layout = _TextLayout(separator, header, used, skipped, size)
+    return layout, chain([first], chunks)
+
+
+def _text_values(
+    chunks: Iterator[tuple[list[int], list[list[str]]]],
+    layout: _TextLayout,
+    label: str,
+    drop_incomplete: bool,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(rows dropped so far, kept values) per chunk; no chunk outlives its conversion."""
+    names = [layout.header[i] for i in layout.used]
+    convert = partial(
+        _convert_chunk, used=layout.used, names=names, label=label, keep_nan=drop_incomplete
+    )
+    dropped = 0
     for lines_of_chunk, chunk in chunks:
-        dropped += _append_values(rows, convert(lines_of_chunk, chunk), drop_incomplete)
+        values = convert(lines_of_chunk, chunk)
         del lines_of_chunk, chunk
-    return _finish(rows, names, skipped, dropped, label)
+        kept = _complete_rows(values) if drop_incomplete else values
+        dropped += len(values) - len(kept)
+        yield dropped, kept
 
 
-def _append_values(rows: _RowBlocks, values: np.ndarray, drop_incomplete: bool) -> int:
-    """Append a (m, k) chunk of values (rows with NaN left out if asked); rows dropped."""
-    kept = _complete_rows(values) if drop_incomplete else values
-    rows.append(kept)
-    return len(values) - len(kept)
+def _read_text(
+    lines: Iterator[str],
+    label: str,
+    columns: list[str] | None,
+    delimiter: str | None,
+    drop_incomplete: bool,
+    chunk_rows: int | None,
+) -> Table:
+    layout, chunks = _text_chunks(lines, label, columns, delimiter, chunk_rows)
+    names = [layout.header[i] for i in layout.used]
+    stream = TableStream(
+        names, layout.skipped, label, lambda: _text_values(chunks, layout, label, drop_incomplete)
+    )
+    return _collected(stream)
+
+
+def _text_stream(
+    source: Path,
+    label: str,
+    columns: list[str] | None,
+    delimiter: str | None,
+    drop_incomplete: bool,
+    chunk_rows: int | None,
+) -> TableStream:
+    with _open_binary(source, label) as handle:
+        lines = _decoded_lines(handle, label)
+        layout, _ = _text_chunks(lines, label, columns, delimiter, chunk_rows)
+    names = [layout.header[i] for i in layout.used]
+
+    def one_pass() -> Iterator[tuple[int, np.ndarray]]:
+        with _open_binary(source, label) as handle:
+            lines = _decoded_lines(handle, label)
+            _, chunks = _text_chunks(lines, label, None, layout.separator, chunk_rows, layout)
+            yield from _text_values(chunks, layout, label, drop_incomplete)
+
+    return TableStream(names, layout.skipped, label, one_pass)
 
 
 def _column_names(cells: list[str]) -> list[str]:
@@ -662,6 +808,46 @@ def _read_npy(
     drop_incomplete: bool,
     chunk_rows: int | None,
 ) -> Table:
+    stream = _npy_stream(source, label, columns, drop_incomplete, chunk_rows)
+    array = _npy_array(source, label)
+    size = chunk_rows or _default_chunk_rows(len(stream.names))
+    if len(stream.names) == array.shape[1] and columns is None:
+        if _is_finite_float64(array, size):  # the file itself, memory-mapped
+            return Table(np.asarray(array), stream.names, [], 0, label)
+    return _collected(stream, len(array))
+
+
+def _npy_stream(
+    source: Path,
+    label: str,
+    columns: list[str] | None,
+    drop_incomplete: bool,
+    chunk_rows: int | None,
+) -> TableStream:
+    array = _npy_array(source, label)
+    header = [str(i) for i in range(array.shape[1])]
+    used = list(range(len(header)))
+    if columns is not None:
+        _refuse_absent(columns, header, label)
+        used = [header.index(name) for name in columns]
+    names = [header[i] for i in used]
+    size = chunk_rows or _default_chunk_rows(len(used))
+
+    def one_pass() -> Iterator[tuple[int, np.ndarray]]:
+        mapped = _npy_array(source, label)
+        dropped = 0
+        for start in range(0, len(mapped), size):
+            values = np.asarray(mapped[start : start + size, used], dtype=np.float64)
+            _raise_for_value(values, start, names, label, drop_incomplete)
+            kept = _complete_rows(values) if drop_incomplete else values
+            dropped += len(values) - len(kept)
+            yield dropped, kept
+
+    return TableStream(names, [], label, one_pass, None if drop_incomplete else len(array))
+
+
+def _npy_array(source: Path, label: str) -> np.ndarray:
+    """The file's 2-D numeric array, memory-mapped (no copy)."""
     try:
         array = np.load(source, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -670,24 +856,7 @@ def _read_npy(
         raise TableError(f"{label} must hold a 2-D numeric array; got {array.ndim}-D {array.dtype}")
     if len(array) == 0:
         raise TableError(f"{label} holds no rows")
-    header = [str(i) for i in range(array.shape[1])]
-    used = list(range(len(header)))
-    if columns is not None:
-        _refuse_absent(columns, header, label)
-        used = [header.index(name) for name in columns]
-    names = [header[i] for i in used]
-    size = chunk_rows or _default_chunk_rows(len(used))
-    if used == list(range(len(header))) and _is_finite_float64(array, size):
-        return Table(np.asarray(array), names, [], 0, label)
-    rows = _collector(len(used), size, expected_rows=len(array))
-    dropped = 0
-    for start in range(0, len(array), size):
-        values = np.asarray(array[start : start + size, used], dtype=np.float64)
-        _raise_for_value(values, start, names, label, drop_incomplete)
-        kept = _complete_rows(values) if drop_incomplete else values
-        dropped += len(values) - len(kept)
-        rows.append(kept)
-    return _finish(rows, names, [], dropped, label)
+    return array
 
 
 def _is_finite_float64(array: np.ndarray, size: int) -> bool:
@@ -732,13 +901,13 @@ def _is_numeric_type(arrow_type) -> bool:
     )
 
 
-def _read_parquet(
+def _parquet_stream(
     source: Path,
     label: str,
     columns: list[str] | None,
     drop_incomplete: bool,
     chunk_rows: int | None,
-) -> Table:
+) -> TableStream:
     pq = _import_pyarrow(label)
     import pyarrow as pa
 
@@ -752,21 +921,24 @@ def _read_parquet(
     used, skipped = _parquet_columns(schema, header, columns, label)
     names = [header[i] for i in used]
     size = chunk_rows or _default_chunk_rows(len(used))
-    if parquet.metadata.num_rows == 0:
+    n_rows = parquet.metadata.num_rows
+    if n_rows == 0:
         raise TableError(f"{label} holds no rows")
-    rows = _collector(len(used), size, expected_rows=parquet.metadata.num_rows)
-    dropped = start = 0
-    for batch in parquet.iter_batches(batch_size=size, columns=names):
-        values = np.empty((batch.num_rows, len(names)))
-        for position in range(len(names)):
-            column = batch.column(names[position]).cast(pa.float64())
-            values[:, position] = column.to_numpy(zero_copy_only=False)
-        _raise_for_value(values, start, names, label, drop_incomplete)
-        kept = _complete_rows(values) if drop_incomplete else values
-        dropped += len(values) - len(kept)
-        start += len(values)
-        rows.append(kept)
-    return _finish(rows, names, skipped, dropped, label)
+
+    def one_pass() -> Iterator[tuple[int, np.ndarray]]:
+        dropped = start = 0
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=size, columns=names):
+            values = np.empty((batch.num_rows, len(names)))
+            for position in range(len(names)):
+                column = batch.column(names[position]).cast(pa.float64())
+                values[:, position] = column.to_numpy(zero_copy_only=False)
+            _raise_for_value(values, start, names, label, drop_incomplete)
+            kept = _complete_rows(values) if drop_incomplete else values
+            dropped += len(values) - len(kept)
+            start += len(values)
+            yield dropped, kept
+
+    return TableStream(names, skipped, label, one_pass, n_rows if not drop_incomplete else None)
 
 
 def _parquet_columns(
