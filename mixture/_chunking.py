@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
@@ -241,6 +241,42 @@ def _serial(workers: int) -> bool:
     return workers <= 1 or threading.current_thread().name.startswith("mixture")
 
 
+def sum_over(function: Callable[[T], R], items: Iterable[T]) -> R:
+    """``function(item_0) + function(item_1) + ...``, the calls in parallel threads.
+
+    The items are taken from ``items`` in the calling thread (a reader of a file may yield
+    them), at most two per thread ahead of the sum; the sum is taken in item order whatever
+    the threads, so it never depends on their number. At least one item is needed.
+    """
+    workers = worker_count()
+    total: Any = None
+    if _serial(workers):
+        for item in items:
+            part = function(item)
+            total = part if total is None else total + part
+        if total is None:
+            raise ValueError("there are no rows to sum over (the source yielded no chunk)")
+        return total
+    pending: deque[Any] = deque()
+    with _BLAS:
+        pool = _pool()
+        try:
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) >= 2 * workers:
+                    part = pending.popleft().result()
+                    total = part if total is None else total + part
+            while pending:
+                part = pending.popleft().result()
+                total = part if total is None else total + part
+        finally:
+            for future in pending:  # after an error: drop the chunks not yet started
+                future.cancel()
+    if total is None:
+        raise ValueError("there are no rows to sum over (the source yielded no chunk)")
+    return total
+
+
 def sum_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> R:
     """``function(rows_0) + function(rows_1) + ...`` over the row chunks, chunks in parallel.
 
@@ -255,28 +291,7 @@ def sum_chunks(function: Callable[[slice], R], n_rows: int, chunk_size: int) -> 
         At least 1.
     chunk_size : int
     """
-    slices = row_slices(n_rows, chunk_size)
     function = _numbered(function)
-    workers = worker_count()
-    total: Any = None
-    if n_rows <= chunk_size or _serial(workers):
-        for rows in slices:
-            part = function(rows)
-            total = part if total is None else total + part
-        return total
-    pending: deque[Any] = deque()
-    with _BLAS:
-        pool = _pool()
-        try:
-            for rows in slices:
-                pending.append(pool.submit(function, rows))
-                if len(pending) >= 2 * workers:
-                    part = pending.popleft().result()
-                    total = part if total is None else total + part
-            while pending:
-                part = pending.popleft().result()
-                total = part if total is None else total + part
-        finally:
-            for future in pending:  # after an error: drop the chunks not yet started
-                future.cancel()
-    return total
+    if n_rows <= chunk_size:
+        return function(slice(0, n_rows))
+    return sum_over(function, row_slices(n_rows, chunk_size))

@@ -23,6 +23,7 @@ def check_data(
     name: str = "X",
     n_features: int | None = None,
     min_rows: int = 1,
+    first_row: int = 0,
 ) -> np.ndarray:
     """Validate a data matrix and return it as a float32 or float64 array.
 
@@ -37,6 +38,9 @@ def check_data(
         Required number of columns (e.g. the number a mixture was fitted with).
     min_rows : int
         Minimum number of rows.
+    first_row : int
+        Row number of ``X``'s first row in the caller's data (a chunk of a stream), used in
+        messages.
 
     Returns
     -------
@@ -85,7 +89,7 @@ def check_data(
         raise ValueError(
             f"{name} has {n_cols} features, but the model was fitted with {n_features}"
         )
-    _check_finite(array, name)
+    _check_finite(array, name, first_row)
     return array
 
 
@@ -176,7 +180,7 @@ def _is_datetime_value(value: Any) -> bool:
     )
 
 
-def _check_finite(array: np.ndarray, name: str) -> None:
+def _check_finite(array: np.ndarray, name: str, first_row: int = 0) -> None:
     """Raise naming the first non-finite cell; checks chunk by chunk to bound memory."""
     for rows in row_slices(array.shape[0], _FINITE_CHECK_ROWS):
         block = array[rows]
@@ -187,8 +191,9 @@ def _check_finite(array: np.ndarray, name: str) -> None:
             what = "NaN" if np.isnan(value) else "infinity"
             total = int(array.shape[0] * array.shape[1] - _count_finite(array))
             raise ValueError(
-                f"{name} contains {what} at row {rows.start + row}, column {col} "
-                f"({total} non-finite value(s) in all); remove or impute them before fitting"
+                f"{name} contains {what} at row {first_row + rows.start + row}, column {col} "
+                f"({total} non-finite value(s) in {'all' if not first_row else 'this chunk'}); "
+                "remove or impute them before fitting"
             )
 
 

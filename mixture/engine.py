@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, blas_held, sum_chunks
+from mixture._chunking import auto_chunk_size, blas_held, sum_chunks, sum_over
+from mixture._responsibilities import rows_from
 from mixture._validation import (
     check_data,
     check_int,
@@ -41,8 +42,12 @@ from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture, MixtureStatistics, weighted_statistics
 from mixture.result import MixtureResult
+from mixture.sources import ArraySource, RowChunk, RowSource, as_source, row_sample
 
-__all__ = ["MixtureEM", "MixtureResult"]
+__all__ = ["DEFAULT_INIT_SAMPLE_SIZE", "MixtureEM", "MixtureResult"]
+
+#: Rows the initializer sees at most (see ``MixtureEM(init_sample_size=...)``).
+DEFAULT_INIT_SAMPLE_SIZE = 2**17
 
 
 class MixtureEM:
@@ -72,6 +77,11 @@ class MixtureEM:
     chunk_size : int, optional
         Rows per chunk. By default chosen so per-chunk temporaries fit in cache. Changes speed
         and memory, never the result (beyond round-off).
+    init_sample_size : int or None, default 131072
+        The initializer runs on at most this many rows: on a sample keyed by row content
+        (:func:`mixture.sources.row_sample`) when the data has more, so the start does not
+        depend on the order or chunking of the rows and needs no copy of them. ``None``: all
+        rows of in-memory data (a streamed source is still sampled, at the default size).
 
     Examples
     --------
@@ -95,6 +105,7 @@ class MixtureEM:
         n_init: int = 1,
         random_state: Any = None,
         chunk_size: int | None = None,
+        init_sample_size: int | None = DEFAULT_INIT_SAMPLE_SIZE,
     ) -> None:
         self.family = as_family(model)
         self.initializer = KMeans() if initializer is None else initializer
@@ -120,6 +131,11 @@ class MixtureEM:
         self.random_state = random_state
         self.chunk_size = (
             None if chunk_size is None else check_int(chunk_size, name="chunk_size", minimum=1)
+        )
+        self.init_sample_size = (
+            None
+            if init_sample_size is None
+            else check_int(init_sample_size, name="init_sample_size", minimum=1)
         )
 
     @property
@@ -257,18 +273,62 @@ class MixtureEM:
             )
         return Mixture(start.weights, self.family.with_parameters_from(start.family))
 
+    # -- row sources ------------------------------------------------------------------------
+    def _checked_source(self, X: Any, sample_weight: Any) -> RowSource:
+        source = as_source(X, sample_weight)
+        if self.family.is_fitted and source.n_features != self.family.n_features:
+            raise ValueError(
+                f"X has {source.n_features} features, but the model was fitted with "
+                f"{self.family.n_features}"
+            )
+        if isinstance(source, ArraySource):
+            weights = source.weights
+            usable = source.n_rows if weights is None else int((weights > 0).sum())
+            if usable < self.n_components:
+                raise ValueError(
+                    f"X has {usable} row(s) with positive weight but the model has "
+                    f"{self.n_components} components; need at least one row per component"
+                )
+        return source
+
+    def _source_e_step(self, source: RowSource, mixture: Mixture) -> MixtureStatistics:
+        if isinstance(source, ArraySource):
+            return self._e_step(source.X, mixture, source.weights)
+
+        def chunk_statistics(chunk: RowChunk) -> MixtureStatistics:
+            with rows_from(chunk.first_row):
+                return mixture.chunk_statistics(chunk.X, chunk.weights)
+
+        rows = self.chunk_size or auto_chunk_size(self.n_components, source.n_features)
+        return sum_over(chunk_statistics, source.chunks(rows))
+
+    def _start_rows(self, source: RowSource) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows the initializer sees: all of an in-memory array that is small enough (or
+        when ``init_sample_size`` is None), else a content-keyed sample."""
+        size = self.init_sample_size
+        if isinstance(source, ArraySource) and (size is None or source.n_rows <= size):
+            return source.X, source.weights
+        seed = _sample_seed(self.random_state)
+        X, weights = row_sample(source, size or DEFAULT_INIT_SAMPLE_SIZE, seed)
+        usable = X.shape[0]
+        if usable < self.n_components:
+            raise ValueError(
+                f"the data has {usable} row(s) with positive weight but the model has "
+                f"{self.n_components} components; need at least one row per component"
+            )
+        return X, weights
+
     # -- the loop ---------------------------------------------------------------------------
     def run(
         self, X: Any, start: Mixture, sample_weight: Any = None, *, run: int = 0
     ) -> MixtureResult:
         """One EM run from given parameters until a callback stops it."""
-        data, weights = self._check_inputs(X, sample_weight)
-        return self._run(data, weights, self._checked_start(start, data.shape[1]), run)
+        source = self._checked_source(X, sample_weight)
+        return self._run(source, self._checked_start(start, source.n_features), run)
 
     def _run(
         self,
-        data: np.ndarray,
-        weights: np.ndarray | None,
+        source: RowSource,
         mixture: Mixture,
         run: int,
         previous: float = -np.inf,
@@ -281,7 +341,7 @@ class MixtureEM:
         stop: Stop | None = None
         with blas_held():  # the chunks run in threads; no BLAS threads besides them
             while stop is None:
-                statistics = self._e_step(data, mixture, weights)
+                statistics = self._source_e_step(source, mixture)
                 log_likelihood = statistics.mean_log_likelihood
                 change = log_likelihood - (history[-1] if history else previous)
                 mixture = self.m_step(mixture, statistics)
@@ -336,7 +396,7 @@ class MixtureEM:
             For each run that failed with a degenerate component while another run
             succeeded: that run is skipped, the best of the others is kept.
         """
-        data, weights = self._check_inputs(X, sample_weight)
+        source = self._checked_source(X, sample_weight)
         rng = check_random_state(self.random_state)
         previous = -np.inf
         if warm_start is not None:
@@ -355,10 +415,15 @@ class MixtureEM:
         # them lose to OpenBLAS's thread start-up and spinning (half the CPU of a model
         # selection on a few hundred rows, measured).
         with blas_held():
+            start_rows: tuple[np.ndarray, np.ndarray | None] | None = None
             for run in range(n_runs):
                 try:
-                    start = self._initialize(data, weights, rng, initializer)
-                    result = self._run(data, weights, start, run, previous)
+                    if start_rows is None:  # one sample for every run, drawn once
+                        start_rows = self._start_rows(source)
+                    start = self._initialize(*start_rows, rng, initializer)
+                    if run == n_runs - 1:
+                        start_rows = None  # the sample is not needed during the last run
+                    result = self._run(source, start, run, previous)
                 except DegenerateComponentError as error:
                     failures.append((run, error))
                     continue
@@ -373,7 +438,7 @@ class MixtureEM:
                 DegenerateRunWarning,
                 stacklevel=2,
             )
-        total = float(data.shape[0] if weights is None else np.sum(weights))
+        total = _total_weight(source)
         for found in best.family.degeneracies(best.weights, total):
             warnings.warn(
                 f"the fit is degenerate, {found}; its likelihood is an artefact of the "
@@ -390,6 +455,28 @@ class MixtureEM:
                 stacklevel=2,
             )
         return best
+
+
+def _sample_seed(random_state: Any) -> int:
+    """The seed of the initializer's row sample: an int ``random_state`` itself; otherwise
+    drawn from fresh entropy (a Generator given as ``random_state`` is left untouched for the
+    initializer)."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(np.random.default_rng().integers(2**62))
+
+
+def _total_weight(source: RowSource) -> float:
+    """Summed sample weight of the rows (the number of rows when unweighted)."""
+    if isinstance(source, ArraySource):
+        weights = source.weights
+        return float(source.n_rows if weights is None else np.sum(weights))
+    return float(
+        sum(
+            chunk.X.shape[0] if chunk.weights is None else chunk.weights.sum()
+            for chunk in source.chunks(65536)
+        )
+    )
 
 
 def _all_runs_failed(failures: list[tuple[int, DegenerateComponentError]]) -> Exception:

@@ -44,11 +44,32 @@ def test_fit_memory_does_not_grow_with_rows_times_components_times_features() ->
     """Peak extra memory of a fit stays near responsibilities + O(chunk), far below N*K*D."""
     n_rows, n_features, n_components = 200_000, 8, 3
     X = blobs(0, n_rows, n_features, n_components)
+    responsibilities = n_rows * n_components * 8
+    n_by_k_by_d = n_rows * n_components * n_features * 8
+    # Initialised on all rows: the one-hot responsibilities, labels and k-means++ distances,
+    # a few arrays of n_rows floats. An N x K x D temporary would be 38 MB here.
+    extra = _peak_extra_memory(X, init_sample_size=None)
+    assert extra < responsibilities + 6 * n_rows * 8 + 8 * 2**20
+    assert extra < 0.75 * n_by_k_by_d
+
+
+def test_a_sampled_initialisation_keeps_memory_independent_of_the_rows() -> None:
+    """Initialised on a sample of 20,000 rows, a fit's peak memory is the sample's and the
+    chunks' working set: twice the rows cost (almost) nothing more."""
+    small, large = blobs(0, 100_000, 8, 3), blobs(1, 200_000, 8, 3)
+    peak_small = _peak_extra_memory(small, init_sample_size=20_000)
+    peak_large = _peak_extra_memory(large, init_sample_size=20_000)
+    assert peak_large < peak_small + 2 * 2**20  # 100,000 more rows would be 6.4 MB of data
+    assert peak_large < 0.5 * 200_000 * 3 * 8 * 8  # far below an N x K x D temporary
+
+
+def _peak_extra_memory(X: np.ndarray, init_sample_size: int | None) -> int:
     em = MixtureEM(
-        GaussianFamily(n_components, FullCovariance()),
+        GaussianFamily(3, FullCovariance()),
         tol=None,
         max_iter=3,
         random_state=0,
+        init_sample_size=init_sample_size,
     )
     tracemalloc.start()
     baseline, _ = tracemalloc.get_traced_memory()
@@ -57,13 +78,7 @@ def test_fit_memory_does_not_grow_with_rows_times_components_times_features() ->
         em.fit(X)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    extra = peak - baseline
-    responsibilities = n_rows * n_components * 8
-    n_by_k_by_d = n_rows * n_components * n_features * 8
-    # Initialisation holds the one-hot responsibilities, labels and k-means++ distances:
-    # a few arrays of n_rows floats. An N x K x D temporary would be 38 MB here.
-    assert extra < responsibilities + 6 * n_rows * 8 + 8 * 2**20
-    assert extra < 0.75 * n_by_k_by_d
+    return peak - baseline
 
 
 def test_fit_on_a_memmap_equals_the_fit_in_memory(tmp_path) -> None:

@@ -1,0 +1,350 @@
+"""Row sources: data read again on every pass of EM, one chunk of rows at a time.
+
+Exact EM needs every row once per iteration, but never all rows at once: the E-step is a sum
+of per-chunk statistics. A :class:`RowSource` gives the chunks, afresh on every pass, so the
+engine can fit data larger than memory:
+
+- :class:`ArraySource`: an in-memory array or a ``numpy.memmap`` (views, never a copy);
+- :class:`TableSource`: a delimited text (CSV), ``.npy`` (memory-mapped) or Parquet file,
+  read block by block (:func:`mixture.tables.open_table`);
+- :class:`FactorySource`: your own function returning a fresh iterable of arrays (or
+  ``(X, sample_weight)`` pairs) on every call.
+
+:func:`as_source` turns what a user passes to ``fit`` into a source: arrays, paths and
+factories. A one-shot iterator (a generator) cannot be read twice, which exact EM needs; it is
+refused with a pointer to online EM (:class:`mixture.online.OnlineEM`), which fits in one pass.
+
+Every chunk is validated as it is read (shape, dtype, NaN, infinity), with errors naming the
+row of the whole data, not of the chunk.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mixture._chunking import row_slices
+from mixture._row_random import row_keys, uniforms
+from mixture._validation import check_data, check_sample_weight
+from mixture.tables import TableStream, open_table
+
+__all__ = [
+    "ArraySource",
+    "FactorySource",
+    "RowChunk",
+    "RowSource",
+    "TableSource",
+    "as_source",
+    "row_sample",
+]
+
+
+@dataclass(frozen=True)
+class RowChunk:
+    """Consecutive rows of a source.
+
+    Attributes
+    ----------
+    first_row : int
+        Number of the chunk's first row in the whole data.
+    X : ndarray of shape (n_rows, n_features)
+        float32 or float64, finite.
+    weights : ndarray of shape (n_rows,) or None
+        Non-negative sample weights, or None for weight 1 each.
+    """
+
+    first_row: int
+    X: np.ndarray
+    weights: np.ndarray | None
+
+
+class RowSource(ABC):
+    """Rows that can be read from the start again, chunk by chunk (see the module)."""
+
+    @property
+    @abstractmethod
+    def n_features(self) -> int:
+        """Columns of every row."""
+
+    @abstractmethod
+    def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
+        """One pass over the rows, in order, in chunks of about ``chunk_rows`` rows.
+
+        Parameters
+        ----------
+        chunk_rows : int
+            Rows per chunk the caller would like; a file source may use its own block size.
+        """
+
+    @property
+    def n_rows(self) -> int | None:
+        """Number of rows, when known without a pass."""
+        return None
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        """Column names, when the source has them."""
+        return None
+
+
+class ArraySource(RowSource):
+    """An in-memory array or memory map, with optional sample weights; chunks are views.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Validated once (in bounded chunks); float32 and float64 arrays, memory maps included,
+        are not copied.
+    sample_weight : array-like of shape (n_samples,), optional
+    """
+
+    def __init__(self, X: Any, sample_weight: Any = None) -> None:
+        self.X = check_data(X)
+        self.weights = check_sample_weight(sample_weight, self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
+        for rows in row_slices(self.X.shape[0], chunk_rows):
+            weights = None if self.weights is None else self.weights[rows]
+            yield RowChunk(rows.start, self.X[rows], weights)
+
+
+class TableSource(RowSource):
+    """A data file read block by block on every pass (text, ``.npy`` or Parquet).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    columns : sequence of str, optional
+        Columns to use, by name; default every numeric column (see
+        :func:`mixture.tables.read_table` for the formats and their rules).
+    delimiter : str, optional
+    drop_incomplete : bool, default False
+        Leave out rows with a missing value instead of raising.
+    block_rows : int, optional
+        Rows read per block; default the table reader's.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        columns: Iterable[str] | None = None,
+        *,
+        delimiter: str | None = None,
+        drop_incomplete: bool = False,
+        block_rows: int | None = None,
+    ) -> None:
+        self.stream: TableStream = open_table(
+            Path(path),
+            None if columns is None else list(columns),
+            delimiter=delimiter,
+            drop_incomplete=drop_incomplete,
+            chunk_rows=block_rows,
+        )
+
+    @property
+    def n_features(self) -> int:
+        return len(self.stream.names)
+
+    @property
+    def n_rows(self) -> int | None:
+        return self.stream.n_rows
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.stream.names)
+
+    def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
+        for first_row, values in self.stream.blocks():
+            for rows in row_slices(values.shape[0], chunk_rows):
+                yield RowChunk(first_row + rows.start, values[rows], None)
+
+
+class FactorySource(RowSource):
+    """Rows from a function that returns a fresh iterable of chunks on every call.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory()`` returns an iterable of arrays of shape ``(m, n_features)``, or of
+        ``(X, sample_weight)`` pairs; each call must give the same rows in the same order.
+    n_features : int, optional
+        Checked against every chunk; default taken from the first chunk.
+    """
+
+    def __init__(self, factory: Callable[[], Iterable[Any]], n_features: int | None = None):
+        if not callable(factory):
+            raise TypeError(f"factory must be callable; got {type(factory).__name__}")
+        self.factory = factory
+        self._n_features = n_features
+        if n_features is None:
+            first = next(iter(self._pass(1 << 30)), None)
+            if first is None:
+                raise ValueError("the factory's first pass yielded no rows")
+            self._n_features = first.X.shape[1]
+
+    @property
+    def n_features(self) -> int:
+        assert self._n_features is not None
+        return self._n_features
+
+    def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
+        return self._pass(chunk_rows)
+
+    def _pass(self, chunk_rows: int) -> Iterator[RowChunk]:
+        produced = self.factory()
+        if _is_one_shot(produced) and produced is getattr(self, "_last", None):
+            raise TypeError(_ONE_SHOT.format(what="the factory returned the same iterator twice"))
+        self._last = produced
+        first_row = 0
+        for item in produced:
+            X, weights = item if isinstance(item, tuple) else (item, None)
+            data = check_data(X, n_features=self._n_features, min_rows=0, first_row=first_row)
+            row_weights = check_sample_weight(weights, data.shape[0])
+            for rows in row_slices(data.shape[0], chunk_rows):
+                chunk_weights = None if row_weights is None else row_weights[rows]
+                yield RowChunk(first_row + rows.start, data[rows], chunk_weights)
+            first_row += data.shape[0]
+
+
+_ONE_SHOT = (
+    "{what}: exact EM reads the data once per iteration, and an iterator can be read only "
+    "once. Pass a function that returns a fresh iterable on every call "
+    "(mixture.sources.FactorySource), a file path, or an array; or fit in one pass with "
+    "online EM (mixture.online.OnlineEM.partial_fit)"
+)
+
+
+def _is_one_shot(value: Any) -> bool:
+    return isinstance(value, Iterator)
+
+
+def as_source(X: Any, sample_weight: Any = None) -> RowSource:
+    """The :class:`RowSource` for what was passed to ``fit``.
+
+    Parameters
+    ----------
+    X : RowSource, array-like, str, PathLike or callable
+        A source as is; a path as a :class:`TableSource`; a callable as a
+        :class:`FactorySource`; anything else as an :class:`ArraySource` (arrays, memory
+        maps, data frames, lists).
+    sample_weight : array-like, optional
+        Only with in-memory data (a file or factory carries its own).
+
+    Raises
+    ------
+    TypeError
+        For a one-shot iterator or generator.
+    """
+    if isinstance(X, RowSource):
+        if sample_weight is not None:
+            raise ValueError("give the sample weights inside the row source, not separately")
+        return X
+    if isinstance(X, (str, os.PathLike)):
+        if sample_weight is not None:
+            raise ValueError("sample_weight cannot be given with a file; weights come per row")
+        return TableSource(X)
+    if _is_one_shot(X):
+        raise TypeError(_ONE_SHOT.format(what=f"X is a one-shot {type(X).__name__}"))
+    if callable(X) and not hasattr(X, "__array__"):
+        if sample_weight is not None:
+            raise ValueError("a factory yields its own (X, sample_weight) pairs")
+        return FactorySource(X)
+    return ArraySource(X, sample_weight)
+
+
+def row_sample(
+    source: RowSource, size: int, seed: int, chunk_rows: int = 8192
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A uniform sample of at most ``size`` rows of positive weight, keyed by row content.
+
+    Each row draws a uniform number from a hash of its values (:mod:`mixture._row_random`);
+    the rows with the ``size`` smallest are kept, ordered by them. So the sample depends on
+    the rows and the seed only, not on their order or on how they are cut into chunks, files
+    or partitions (equal rows draw equal numbers). Memory is bounded by about twice ``size``
+    rows.
+
+    Parameters
+    ----------
+    source : RowSource
+    size : int
+        At most this many rows (all rows of positive weight when there are fewer).
+    seed : int
+    chunk_rows : int
+
+    Returns
+    -------
+    X : ndarray of shape (m, n_features)
+    weights : ndarray of shape (m,) or None
+        The sampled rows' sample weights (None when the source has none).
+    """
+    buffer = _SampleBuffer(size, source.n_features)
+    for chunk in source.chunks(chunk_rows):
+        X, weights = chunk.X, chunk.weights
+        if weights is not None:
+            buffer.weighted = True
+            keep = weights > 0
+            X, weights = X[keep], weights[keep]
+        draws = uniforms(row_keys(X), seed, stream=0)
+        enter = draws <= buffer.threshold
+        if enter.any():
+            buffer.add(X[enter], draws[enter], None if weights is None else weights[enter])
+    return buffer.result()
+
+
+class _SampleBuffer:
+    """The rows with the smallest draws so far: a buffer of ``2 * size`` rows, cut back to
+    the ``size`` smallest whenever it fills."""
+
+    def __init__(self, size: int, n_features: int) -> None:
+        self.size = size
+        capacity = 2 * size
+        self.rows = np.empty((capacity, n_features))
+        self.draws = np.empty(capacity)
+        self.weights = np.ones(capacity)
+        self.filled = 0
+        self.threshold = np.inf  # rows drawing above it can no longer enter
+        self.weighted = False
+
+    def add(self, X: np.ndarray, draws: np.ndarray, weights: np.ndarray | None) -> None:
+        start = 0
+        while start < X.shape[0]:
+            take = min(X.shape[0] - start, self.rows.shape[0] - self.filled)
+            end = self.filled + take
+            self.rows[self.filled : end] = X[start : start + take]
+            self.draws[self.filled : end] = draws[start : start + take]
+            self.weights[self.filled : end] = 1.0 if weights is None else weights[start:][:take]
+            self.filled, start = end, start + take
+            if self.filled == self.rows.shape[0]:
+                self._cut()
+
+    def _cut(self) -> None:
+        # By draw: equal draws come from equal rows (64-bit keys), so the rows kept, and
+        # their order, do not depend on the order of arrival.
+        n = self.filled
+        order = np.argsort(self.draws[:n], kind="stable")[: self.size]
+        kept = order.shape[0]
+        self.rows[:kept] = self.rows[order]
+        self.draws[:kept] = self.draws[order]
+        self.weights[:kept] = self.weights[order]
+        self.filled = kept
+        if kept == self.size:
+            self.threshold = float(self.draws[kept - 1])
+
+    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
+        self._cut()  # views of the buffer: no second copy of the sample
+        weights = self.weights[: self.filled] if self.weighted else None
+        return self.rows[: self.filled], weights
