@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, blas_held, sum_chunks, sum_over
-from mixture._responsibilities import rows_from
+from mixture._chunking import auto_chunk_size, blas_held, sum_chunks
 from mixture._validation import (
     check_data,
     check_int,
@@ -38,11 +37,12 @@ from mixture.exceptions import (
     DegenerateRunWarning,
     EmptyComponentWarning,
 )
+from mixture.executors import Executor, ThreadExecutor, default_executor
 from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture, MixtureStatistics, weighted_statistics
 from mixture.result import MixtureResult
-from mixture.sources import ArraySource, RowChunk, RowSource, as_source, row_sample
+from mixture.sources import ArraySource, RowSource, as_source, row_sample
 
 __all__ = ["DEFAULT_INIT_SAMPLE_SIZE", "MixtureEM", "MixtureResult"]
 
@@ -82,6 +82,9 @@ class MixtureEM:
         (:func:`mixture.sources.row_sample`) when the data has more, so the start does not
         depend on the order or chunking of the rows and needs no copy of them. ``None``: all
         rows of in-memory data (a streamed source is still sampled, at the default size).
+    executor : Executor, optional
+        Where the E-step's chunks run (:mod:`mixture.executors`): threads of this process by
+        default; a source that lives elsewhere (a Dask collection) brings its own.
 
     Examples
     --------
@@ -106,6 +109,7 @@ class MixtureEM:
         random_state: Any = None,
         chunk_size: int | None = None,
         init_sample_size: int | None = DEFAULT_INIT_SAMPLE_SIZE,
+        executor: Executor | None = None,
     ) -> None:
         self.family = as_family(model)
         self.initializer = KMeans() if initializer is None else initializer
@@ -137,6 +141,9 @@ class MixtureEM:
             if init_sample_size is None
             else check_int(init_sample_size, name="init_sample_size", minimum=1)
         )
+        if executor is not None and not isinstance(executor, Executor):
+            raise ValueError(f"executor must be a mixture.executors.Executor; got {executor!r}")
+        self.executor = executor
 
     @property
     def n_components(self) -> int:
@@ -292,15 +299,11 @@ class MixtureEM:
         return source
 
     def _source_e_step(self, source: RowSource, mixture: Mixture) -> MixtureStatistics:
-        if isinstance(source, ArraySource):
+        executor = self.executor if self.executor is not None else default_executor(source)
+        if isinstance(source, ArraySource) and isinstance(executor, ThreadExecutor):
             return self._e_step(source.X, mixture, source.weights)
-
-        def chunk_statistics(chunk: RowChunk) -> MixtureStatistics:
-            with rows_from(chunk.first_row):
-                return mixture.chunk_statistics(chunk.X, chunk.weights)
-
         rows = self.chunk_size or auto_chunk_size(self.n_components, source.n_features)
-        return sum_over(chunk_statistics, source.chunks(rows))
+        return executor.e_step(mixture, source, rows)
 
     def _start_rows(self, source: RowSource) -> tuple[np.ndarray, np.ndarray | None]:
         """The rows the initializer sees: all of an in-memory array that is small enough (or

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from mixture._chunking import row_slices
 from mixture._row_random import row_keys, uniforms
 from mixture._validation import check_data, check_sample_weight
 from mixture.tables import TableStream, open_table
+
+if TYPE_CHECKING:
+    from mixture.executors import Executor
 
 __all__ = [
     "ArraySource",
@@ -90,6 +93,11 @@ class RowSource(ABC):
     @property
     def feature_names(self) -> tuple[str, ...] | None:
         """Column names, when the source has them."""
+        return None
+
+    def preferred_executor(self) -> Executor | None:
+        """The executor this source's chunks should run on when the engine is given none
+        (None: the engine's default, threads of this process)."""
         return None
 
 
@@ -237,10 +245,11 @@ def as_source(X: Any, sample_weight: Any = None) -> RowSource:
 
     Parameters
     ----------
-    X : RowSource, array-like, str, PathLike or callable
+    X : RowSource, array-like, str, PathLike, callable or Dask collection
         A source as is; a path as a :class:`TableSource`; a callable as a
-        :class:`FactorySource`; anything else as an :class:`ArraySource` (arrays, memory
-        maps, data frames, lists).
+        :class:`FactorySource`; a Dask array or data frame as a
+        :class:`mixture.distributed.DaskSource` (its chunks run on the cluster); anything
+        else as an :class:`ArraySource` (arrays, memory maps, data frames, lists).
     sample_weight : array-like, optional
         Only with in-memory data (a file or factory carries its own).
 
@@ -253,6 +262,10 @@ def as_source(X: Any, sample_weight: Any = None) -> RowSource:
         if sample_weight is not None:
             raise ValueError("give the sample weights inside the row source, not separately")
         return X
+    if type(X).__module__.split(".")[0] == "dask":  # a Dask array or data frame
+        from mixture.distributed import DaskSource  # needs the dask extra
+
+        return DaskSource(X, sample_weight)
     if isinstance(X, (str, os.PathLike)):
         if sample_weight is not None:
             raise ValueError("sample_weight cannot be given with a file; weights come per row")
