@@ -305,12 +305,16 @@ class MixtureEM:
         rows = self.chunk_size or auto_chunk_size(self.n_components, source.n_features)
         return executor.e_step(mixture, source, rows)
 
-    def _start_rows(self, source: RowSource) -> tuple[np.ndarray, np.ndarray | None]:
+    def _start_rows(
+        self, source: RowSource, initializer: Initializer
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """The rows the initializer sees: all of an in-memory array that is small enough (or
         when ``init_sample_size`` is None), else a content-keyed sample."""
         size = self.init_sample_size
         if isinstance(source, ArraySource) and (size is None or source.n_rows <= size):
             return source.X, source.weights
+        if isinstance(initializer, GivenParameters):  # reads no rows: no sample needed
+            return np.empty((0, source.n_features)), None
         seed = _sample_seed(self.random_state)
         X, weights = row_sample(source, size or DEFAULT_INIT_SAMPLE_SIZE, seed)
         usable = X.shape[0]
@@ -422,7 +426,7 @@ class MixtureEM:
             for run in range(n_runs):
                 try:
                     if start_rows is None:  # one sample for every run, drawn once
-                        start_rows = self._start_rows(source)
+                        start_rows = self._start_rows(source, initializer)
                     start = self._initialize(*start_rows, rng, initializer)
                     if run == n_runs - 1:
                         start_rows = None  # the sample is not needed during the last run

@@ -348,6 +348,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             n_init=n_init,
             random_state=self._seed(),
             chunk_size=self.chunk_size,
+            init_sample_size=None,  # initialise on every row, as scikit-learn does
         )
 
     def _seed(self) -> Any:
