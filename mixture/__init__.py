@@ -67,7 +67,9 @@ from mixture.initializers import (
     RandomResponsibilities,
     RandomRows,
 )
+from mixture.minibatch import MiniBatchGaussianMixture
 from mixture.model import Mixture, MixtureStatistics
+from mixture.online import OnlineEM
 from mixture.selection import Candidate, ModelSelection, select_model
 
 __version__ = "0.1.0.dev0"
@@ -109,6 +111,7 @@ __all__ = [
     "KMeansPlusPlus",
     "LogNormal",
     "MaxIterations",
+    "MiniBatchGaussianMixture",
     "Mixture",
     "MixtureEM",
     "MixtureResult",
@@ -116,6 +119,7 @@ __all__ = [
     "ModelSelection",
     "NegativeBinomial",
     "NotFittedError",
+    "OnlineEM",
     "Parameter",
     "Poisson",
     "RandomResponsibilities",
