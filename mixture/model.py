@@ -8,8 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks
-from mixture._responsibilities import checked_row_maxima, log_density_and_responsibilities
+from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks, sum_over
+from mixture._responsibilities import (
+    checked_row_maxima,
+    log_density_and_responsibilities,
+    rows_from,
+)
 from mixture._validation import (
     check_data,
     check_int,
@@ -19,6 +23,7 @@ from mixture._validation import (
 )
 from mixture.contract import Component, Statistics
 from mixture.family import ComponentFamily, as_family
+from mixture.sources import RowChunk, RowSource, rows_weight
 
 __all__ = ["Mixture", "MixtureStatistics"]
 
@@ -290,8 +295,37 @@ class Mixture:
         map_chunks(fill, data.shape[0], chunk_size)
         return out
 
+    def _source_sums(self, source: RowSource, sample_weight: Any) -> tuple[float, float, float]:
+        """Weighted sums over a row source's chunks: ``log p(x)``, the log of the largest
+        responsibility, and the weight."""
+        if sample_weight is not None:
+            raise ValueError("a row source carries its own sample weights")
+        if source.n_features != self.n_features:
+            raise ValueError(
+                f"X has {source.n_features} features, but the model was fitted with "
+                f"{self.n_features}"
+            )
+
+        def sums(chunk: RowChunk) -> np.ndarray:
+            with rows_from(chunk.first_row):
+                resp = self.log_joint(chunk.X)
+                log_density = log_density_and_responsibilities(resp).astype(np.float64)
+            log_best = np.log(resp.max(axis=1).astype(np.float64))
+            weights = np.ones(resp.shape[0]) if chunk.weights is None else chunk.weights
+            return np.array([weights @ log_density, weights @ log_best, weights.sum()])
+
+        rows = auto_chunk_size(self.n_components, self.n_features)
+        log_likelihood, classification, total = (
+            float(v) for v in sum_over(sums, source.chunks(rows))
+        )
+        return log_likelihood, classification, total
+
     def score(self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None) -> float:
-        """Weighted mean log-likelihood per row."""
+        """Weighted mean log-likelihood per row (``X`` may be a
+        :class:`~mixture.sources.RowSource`, read chunk by chunk)."""
+        if isinstance(X, RowSource):
+            log_likelihood, _, total = self._source_sums(X, sample_weight)
+            return log_likelihood / total
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
 
@@ -326,6 +360,10 @@ class Mixture:
         row ``i``: BIC penalised by how ambiguously the rows are classified (mclust reports
         the same quantity with the opposite sign).
         """
+        if isinstance(X, RowSource):
+            log_likelihood, classification, n_rows = self._source_sums(X, sample_weight)
+            bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
+            return bic - 2.0 * classification
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
 
@@ -345,9 +383,7 @@ class Mixture:
         return bic - 2.0 * classification
 
     def _effective_rows(self, X: Any, sample_weight: Any) -> float:
-        if sample_weight is None:
-            return float(np.shape(X)[0])
-        return float(np.sum(sample_weight))
+        return rows_weight(X, sample_weight)
 
     def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw rows from the mixture.

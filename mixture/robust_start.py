@@ -44,6 +44,7 @@ from mixture.gaussian import GaussianFamily
 from mixture.hierarchical import Hierarchical
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture
+from mixture.sources import rows_weight
 
 __all__ = ["TIE", "ChainFit", "fit_structure_chain", "split_broadest"]
 
@@ -130,7 +131,7 @@ def _loglik(fit: ChainFit) -> float:
 
 
 def _objective(result: MixtureResult, X: np.ndarray, weights: np.ndarray | None) -> float:
-    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    n_rows = rows_weight(X, weights)
     return result.score(X, weights) * n_rows + result.family.log_prior()
 
 
@@ -188,7 +189,7 @@ def fit_structure_chain(
     dict
         ``{K: ChainFit}`` for every K in ``1 .. largest``.
     """
-    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    n_rows = rows_weight(X, weights)
     hierarchical = Hierarchical()  # one tree, cut at every K
     chain: dict[int, ChainFit] = {}
     previous: ChainFit | None = None
@@ -232,7 +233,7 @@ def _best(
     resolution: np.ndarray,
 ) -> ChainFit | None:
     """The proper run with the highest objective; the best degenerate one if none is proper."""
-    n_rows = float(X.shape[0] if weights is None else weights.sum())
+    n_rows = rows_weight(X, weights)
     fits = []
     for name, result in runs:
         if result is not None:

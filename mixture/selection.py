@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from mixture._chunking import blas_held
-from mixture._validation import check_data, check_int, check_random_state, check_sample_weight
+from mixture._validation import check_int, check_random_state
 from mixture.degeneracy import column_resolution, find_degeneracies
-from mixture.engine import MixtureEM, MixtureResult
+from mixture.engine import DEFAULT_INIT_SAMPLE_SIZE, MixtureEM, MixtureResult
 from mixture.exceptions import DegenerateFitWarning
 from mixture.family import ComponentFamily
 from mixture.gaussian import (
@@ -36,6 +36,7 @@ from mixture.gaussian import (
 )
 from mixture.initializers import Initializer
 from mixture.robust_start import fit_structure_chain
+from mixture.sources import ArraySource, RowSource, as_source, row_sample, rows_weight
 
 __all__ = ["Candidate", "ModelSelection", "candidate_seed", "select_model"]
 
@@ -247,7 +248,7 @@ def _fit_candidate(
     with warnings.catch_warnings():  # the table reports degeneracy instead
         warnings.simplefilter("ignore", DegenerateFitWarning)
         result = engine.fit(X, sample_weight)
-    n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+    n_rows = rows_weight(X, sample_weight)
     found = find_degeneracies(result, n_rows, resolution)
     return _candidate(label, result, X, sample_weight, str(found[0]) if found else None, None)
 
@@ -260,7 +261,7 @@ def _candidate(
     degenerate: str | None,
     start: str | None,
 ) -> Candidate:
-    n_rows = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+    n_rows = rows_weight(X, sample_weight)
     return Candidate(
         model=label,
         n_components=result.n_components,
@@ -384,7 +385,11 @@ def select_model(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features), path, RowSource or callable
+        In-memory rows, or rows read chunk by chunk on every pass (see
+        :func:`mixture.sources.as_source`: a ``.npy``, CSV or Parquet file, a factory of
+        chunks, a Dask collection); starts and the data's resolution then come from a
+        content-keyed sample of the rows.
     n_components : iterable of int, default 1..9
     structures : iterable of CovarianceStructure, optional
         Gaussian covariance structures to try (default: full, tied, diagonal, spherical).
@@ -427,13 +432,20 @@ def select_model(
     -------
     ModelSelection
     """
-    data = check_data(X)
-    weights = check_sample_weight(sample_weight, data.shape[0])
+    source = as_source(X, sample_weight)
+    data: np.ndarray | RowSource
+    if isinstance(source, ArraySource):
+        data, weights = source.X, source.weights
+    else:  # read chunk by chunk on every pass (a file, a factory, a Dask collection)
+        data, weights = source, None
     criterion = _checked_criterion(criterion)
     counts: Sequence[int] = [check_int(k, name="n_components", minimum=1) for k in n_components]
     if not counts:
         raise ValueError("n_components is empty; give at least one number of components")
-    usable = data.shape[0] if weights is None else int((weights > 0).sum())
+    if isinstance(data, RowSource):
+        usable = int(data.total_weight())
+    else:
+        usable = data.shape[0] if weights is None else int((weights > 0).sum())
     if max(counts) > usable:
         raise ValueError(
             f"X has {usable} row(s) with positive weight, fewer than the largest number of "
@@ -482,7 +494,10 @@ def _select(
     progress: Callable[[int, int, Candidate], None] | None,
 ) -> ModelSelection:
     base = _base_seed(random_state)
-    resolution = column_resolution(data)
+    if isinstance(data, RowSource):  # judged on the content-keyed sample of the rows
+        resolution = column_resolution(row_sample(data, DEFAULT_INIT_SAMPLE_SIZE, base)[0])
+    else:
+        resolution = column_resolution(data)
     if robust:
         candidates = _robust_candidates(
             models, counts, data, weights, base, resolution, n_init, tol, max_iter, n_jobs, progress

@@ -45,6 +45,7 @@ __all__ = [
     "TableSource",
     "as_source",
     "row_sample",
+    "rows_weight",
 ]
 
 
@@ -95,6 +96,20 @@ class RowSource(ABC):
         """Column names, when the source has them."""
         return None
 
+    def total_weight(self) -> float:
+        """Summed sample weight of the rows (their number when unweighted); one pass over
+        the data the first time, remembered after."""
+        cached = getattr(self, "_total_weight", None)
+        if cached is None:
+            cached = float(
+                sum(
+                    chunk.X.shape[0] if chunk.weights is None else float(chunk.weights.sum())
+                    for chunk in self.chunks(65536)
+                )
+            )
+            self._total_weight = cached
+        return cached
+
     def preferred_executor(self) -> Executor | None:
         """The executor this source's chunks should run on when the engine is given none
         (None: the engine's default, threads of this process)."""
@@ -123,6 +138,9 @@ class ArraySource(RowSource):
     @property
     def n_rows(self) -> int:
         return int(self.X.shape[0])
+
+    def total_weight(self) -> float:
+        return float(self.X.shape[0] if self.weights is None else np.sum(self.weights))
 
     def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
         for rows in row_slices(self.X.shape[0], chunk_rows):
@@ -361,3 +379,10 @@ class _SampleBuffer:
         self._cut()  # views of the buffer: no second copy of the sample
         weights = self.weights[: self.filled] if self.weighted else None
         return self.rows[: self.filled], weights
+
+
+def rows_weight(X: Any, weights: np.ndarray | None = None) -> float:
+    """Summed weight of the rows of an array (with optional weights) or of a row source."""
+    if isinstance(X, RowSource):
+        return X.total_weight()
+    return float(np.shape(X)[0] if weights is None else np.sum(weights))

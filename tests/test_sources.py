@@ -190,3 +190,35 @@ def test_an_array_source_is_a_view_of_a_memory_map(tmp_path) -> None:
     assert isinstance(source, ArraySource) and np.shares_memory(source.X, mapped)
     first = next(source.chunks(10))
     assert np.shares_memory(first.X, mapped) and first.first_row == 0
+
+
+def test_model_selection_reads_a_file_and_chooses_as_in_memory(tmp_path) -> None:
+    from mixture import select_model
+    from mixture.gaussian import DiagonalCovariance, FullCovariance
+
+    X = _gaussian_rows(1500, seed=5)
+    _write_csv(tmp_path / "x.csv", X)
+    grid = {"n_components": range(1, 4), "structures": [FullCovariance(), DiagonalCovariance()]}
+    in_memory = select_model(X, random_state=0, **grid)
+    streamed = select_model(tmp_path / "x.csv", random_state=0, **grid)
+    assert (streamed.best.model, streamed.best.n_components) == (
+        in_memory.best.model,
+        in_memory.best.n_components,
+    )
+    for a, b in zip(in_memory.candidates, streamed.candidates, strict=True):
+        for criterion in ("bic", "aic", "icl"):
+            assert getattr(b, criterion) == pytest.approx(getattr(a, criterion), rel=RTOL)
+
+
+def test_scores_of_a_source_equal_those_of_the_array(tmp_path) -> None:
+    X = _gaussian_rows(2000, seed=6)
+    weights = np.random.default_rng(6).uniform(0.5, 2.0, len(X))
+    fitted = _fit(X)
+    source = FactorySource(
+        lambda: ((X[i : i + 300], weights[i : i + 300]) for i in range(0, 2000, 300))
+    )
+    for name in ("score", "bic", "aic", "icl"):
+        expected = getattr(fitted, name)(X, weights)
+        assert getattr(fitted, name)(source) == pytest.approx(expected, rel=RTOL), name
+    with pytest.raises(ValueError, match="carries its own sample weights"):
+        fitted.score(source, weights)
