@@ -66,6 +66,20 @@ class Standardization:
         scaled = data / magnitude
         center = scaled.mean(axis=0, dtype=np.float64) * magnitude
         scale = scaled.std(axis=0, dtype=np.float64) * magnitude
+        return cls.checked(center, scale, names)
+
+    @classmethod
+    def checked(
+        cls, center: np.ndarray, scale: np.ndarray, names: list[str] | None = None
+    ) -> Standardization:
+        """The standardisation with this centre and scale (a column's mean and population
+        standard deviation), refusing a constant column.
+
+        Raises
+        ------
+        ValueError
+            If a column's spread is 0 or at the float resolution of its values.
+        """
         # A spread at the float resolution of the values is a constant column in disguise.
         resolution = 4 * np.finfo(np.float64).eps * np.abs(center)
         flat = ~(scale > resolution)

@@ -39,11 +39,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArraySource",
+    "ColumnSummary",
     "FactorySource",
     "RowChunk",
     "RowSource",
     "TableSource",
+    "TransformedSource",
     "as_source",
+    "column_summary",
     "row_sample",
     "rows_weight",
 ]
@@ -386,3 +389,86 @@ def rows_weight(X: Any, weights: np.ndarray | None = None) -> float:
     if isinstance(X, RowSource):
         return X.total_weight()
     return float(np.shape(X)[0] if weights is None else np.sum(weights))
+
+
+class TransformedSource(RowSource):
+    """Another source's rows, each chunk passed through ``transform`` (for example a
+    standardisation), read again on every pass.
+
+    Parameters
+    ----------
+    source : RowSource
+    transform : callable
+        ``(m, n_features) -> (m, n_features)`` array, row by row (it must not mix rows).
+    """
+
+    def __init__(self, source: RowSource, transform: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.source = source
+        self.transform = transform
+
+    @property
+    def n_features(self) -> int:
+        return self.source.n_features
+
+    @property
+    def n_rows(self) -> int | None:
+        return self.source.n_rows
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        return self.source.feature_names
+
+    def total_weight(self) -> float:
+        return self.source.total_weight()
+
+    def chunks(self, chunk_rows: int) -> Iterator[RowChunk]:
+        for chunk in self.source.chunks(chunk_rows):
+            yield RowChunk(chunk.first_row, self.transform(chunk.X), chunk.weights)
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    """Per-column statistics of a source's rows (unweighted), from two passes.
+
+    Attributes
+    ----------
+    n_rows : int
+    mean, std, largest : ndarray of shape (n_features,)
+        Mean, population standard deviation and largest absolute value of each column.
+    """
+
+    n_rows: int
+    mean: np.ndarray
+    std: np.ndarray
+    largest: np.ndarray
+
+
+def column_summary(source: RowSource, chunk_rows: int = 65536) -> ColumnSummary:
+    """Mean, spread and largest magnitude of every column, chunk by chunk.
+
+    The first pass finds each column's largest magnitude; the second sums the columns
+    divided by a power of two near it (exact), merging the chunks' means and centred sums of
+    squares pairwise (Chan et al.), so values too large to square still give their spread.
+    """
+    largest = np.zeros(source.n_features)
+    for chunk in source.chunks(chunk_rows):
+        largest = np.maximum(largest, np.abs(chunk.X).max(axis=0, initial=0.0))
+    _, exponent = np.frexp(largest)
+    magnitude = np.ldexp(1.0, exponent)
+    count, mean, squares = 0, np.zeros(source.n_features), np.zeros(source.n_features)
+    for chunk in source.chunks(chunk_rows):
+        scaled = chunk.X / magnitude
+        m = scaled.shape[0]
+        if m == 0:
+            continue
+        chunk_mean = scaled.mean(axis=0, dtype=np.float64)
+        chunk_squares = ((scaled - chunk_mean) ** 2).sum(axis=0, dtype=np.float64)
+        total = count + m
+        delta = chunk_mean - mean
+        mean = mean + delta * (m / total)
+        squares = squares + chunk_squares + delta**2 * (count * m / total)
+        count = total
+    if count == 0:
+        raise ValueError("the source holds no rows")
+    std = np.sqrt(squares / count) * magnitude
+    return ColumnSummary(count, mean * magnitude, std, largest)

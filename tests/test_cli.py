@@ -462,3 +462,34 @@ def test_prior_and_degenerate_candidates_in_the_report(tmp_path) -> None:
     model.write_text(out)
     assert model_files.load(model).selection["settings"]["prior"] is not None
     assert "| degenerate |" in err.splitlines()[2]  # the report, on stderr with --save -
+
+
+# -- --stream ----------------------------------------------------------------------------------
+def test_stream_reads_the_file_every_pass_and_selects_as_when_loaded(tmp_path: Path) -> None:
+    X = three_units(seed=4, n_rows=600)
+    X[:, 1] *= 1000.0  # columns of different scales, for --standardize
+    data = write_csv(tmp_path / "rows.csv", ["a", "b", "c"], X)
+    options = ["-k", "1-4", "-c", "full,diag", "--standardize", "-q"]
+    loaded = run("fit", str(data), *options, "--labels", str(tmp_path / "l1.csv"), "--json")
+    streamed = run(
+        "fit", str(data), *options, "--stream", "--labels", str(tmp_path / "l2.csv"),
+        "--save", str(tmp_path / "m.json"), "--plot", str(tmp_path / "p.png"), "--json",
+    )  # fmt: skip
+    assert loaded[0] == 0 and streamed[0] == 0, streamed[2]
+    first, second = json.loads(loaded[1]), json.loads(streamed[1])
+    assert first["selected"] == second["selected"]
+    np.testing.assert_array_equal(
+        labels_of((tmp_path / "l1.csv").read_text()), labels_of((tmp_path / "l2.csv").read_text())
+    )
+    model = model_files.load(tmp_path / "m.json")
+    np.testing.assert_allclose(model.standardization.center, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(model.standardization.scale, X.std(axis=0), rtol=1e-12)
+    assert (tmp_path / "p.png").stat().st_size > 0
+    status, out, _ = run("predict", str(tmp_path / "m.json"), str(data), "--stream")
+    assert status == 0
+    np.testing.assert_array_equal(labels_of(out), labels_of((tmp_path / "l1.csv").read_text()))
+
+
+def test_stream_refuses_standard_input() -> None:
+    status, _, err = run("fit", "-", "--stream", stdin="a,b\n1,2\n3,4\n")
+    assert_one_line_error(status, err, "--stream", "standard input")

@@ -176,6 +176,12 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         help="drop rows with a missing value (empty, NA, N/A, nan, ?, null) and count them; "
         "without it a missing value is an error",
     )
+    reading.add_argument(
+        "--stream",
+        action="store_true",
+        help="read the file again on every pass instead of loading it: memory stays bounded "
+        "for files larger than memory (slower for CSV, which is parsed on every pass)",
+    )
 
     fit = commands.add_parser(
         "fit",

@@ -12,6 +12,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
 import numpy as np
@@ -25,6 +26,7 @@ from mixture.cli.report import (
     selection_metadata,
     summary,
     write_labels,
+    write_labels_streamed,
     write_samples,
 )
 from mixture.gaussian import STRUCTURE_NAMES, DefaultPrior, structure_named
@@ -32,11 +34,14 @@ from mixture.outputs import check_outputs, output_stream, write_output
 from mixture.preprocessing import Standardization
 from mixture.saved_model import SavedModel
 from mixture.selection import Candidate, select_model
+from mixture.sources import RowSource, TableSource, TransformedSource, column_summary, row_sample
 from mixture.tables import Table, read_table
 
 __all__ = ["run_fit", "run_predict", "run_sample"]
 
 STDIO = "-"
+#: Rows of a streamed file the plot shows (a content-keyed sample).
+PLOT_SAMPLE_ROWS = 20_000
 
 
 class Streams:
@@ -114,6 +119,36 @@ def _read(path: str, columns: list[str] | None, args: argparse.Namespace, stream
     return table
 
 
+@dataclass
+class _Streamed:
+    """A data file read on every pass (``--stream``), described as a :class:`Table` is."""
+
+    source: TableSource
+    names: list[str]
+    label: str
+    n_rows: int = 0
+    dropped_rows: int = 0
+
+
+def _stream(path: str, columns: list[str] | None, args: argparse.Namespace, streams: Streams):
+    if path == STDIO:
+        raise UsageError("--stream reads the file on every pass; standard input can be read once")
+    source = TableSource(
+        path, columns, delimiter=args.delimiter, drop_incomplete=args.drop_incomplete
+    )
+    if source.stream.skipped:
+        streams.notice(f"skipping non-numeric column(s): {', '.join(source.stream.skipped)}")
+    summary = column_summary(source)  # also counts the rows (and the incomplete ones)
+    streamed = _Streamed(source, list(source.feature_names), path, summary.n_rows)
+    streamed.dropped_rows = source.stream.dropped_rows
+    if streamed.dropped_rows:
+        streams.notice(
+            f"dropped {streamed.dropped_rows:,} incomplete row(s) of {path}; "
+            f"{streamed.n_rows:,} remain"
+        )
+    return streamed, summary
+
+
 def _faithful(columns: list[str] | None) -> Table:
     from mixture.datasets import load_faithful
 
@@ -157,6 +192,8 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         )
     _check_fit_outputs(args)
     columns = _columns(args.columns)
+    if args.stream and args.data is not None:
+        return _fit_streamed(args, streams, structures, columns)
     if args.data is None:
         table = _faithful(columns)
     else:
@@ -165,10 +202,19 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
     counts = args.components.expand(table.X.shape[0], source)
     standardization = Standardization.fit(table.X, table.names) if args.standardize else None
     X = table.X if standardization is None else standardization.transform(table.X)
-    _refuse_unsquarable(X, table.names, standardized=standardization is not None)
+    _refuse_unsquarable(np.abs(X).max(axis=0), X.size, table.names, standardization is not None)
+    selection = _select(args, streams, X, counts, structures)
+    model = _selected_model(
+        args, selection, table.names, standardization, source, table, counts, structures
+    )
+    labelled = None if not args.labels else lambda stream: write_labels(stream, model, table.X)
+    return _finish_fit(args, streams, selection, model, X, table, labelled)
+
+
+def _select(args: argparse.Namespace, streams: Streams, X, counts, structures):
     # With the prior, as in mclust, no regulariser: the prior keeps covariances proper.
     prior_options = {"prior": DefaultPrior(), "reg_covar": 0.0} if args.prior else {}
-    selection = select_model(
+    return select_model(
         X,
         n_components=counts,
         structures=structures,
@@ -178,6 +224,11 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         progress=Progress(streams.err, enabled=not args.quiet),
         **prior_options,
     )
+
+
+def _selected_model(
+    args, selection, names, standardization, source, table, counts, structures
+) -> SavedModel:
     settings = {
         "components": counts,
         "covariance": [s.name for s in structures],
@@ -186,29 +237,36 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         "standardize": args.standardize,
         "prior": "mclust default (priorControl)" if args.prior else None,
     }
-    model = SavedModel(
+    return SavedModel(
         selection.best.result,
-        tuple(table.names),
+        tuple(names),
         standardization,
         selection_metadata(
             selection,
             source=source,
-            n_rows=int(table.X.shape[0]),
+            n_rows=_row_count(table),
             dropped_rows=table.dropped_rows,
             settings=settings,
         ),
     )
+
+
+def _row_count(table: Table | _Streamed) -> int:
+    return table.n_rows if isinstance(table, _Streamed) else int(table.X.shape[0])
+
+
+def _finish_fit(args, streams: Streams, selection, model: SavedModel, X, table, labelled) -> int:
+    """Write the model, labels and plot as asked, then the report."""
     if args.save == STDIO:
         streams.out.write(json.dumps(model_files.model_to_dict(model), indent=1) + "\n")
     elif args.save:
         model_files.save(model, args.save)
-    if args.labels:
+    if labelled is not None:
         with _text_output(args.labels, "--labels", streams) as stream:
-            write_labels(stream, model, table.X)
+            labelled(stream)
     if args.plot:
-        image = plot_bytes(
-            selection, X, _axis_names(table.names, standardization), plot_format(args.plot)
-        )
+        names = _axis_names(list(model.feature_names or ()), model.standardization)
+        image = plot_bytes(selection, X, names, plot_format(args.plot))
         write_output(args.plot, image, label="--plot")
     if args.json:
         print(json.dumps(summary(model), indent=1, allow_nan=False), file=streams.out)
@@ -220,10 +278,42 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
     return 0
 
 
-def _refuse_unsquarable(X: np.ndarray, names: list[str], standardized: bool) -> None:
-    """Refuse columns whose sums of squares would overflow float64 (Gaussian fits need them)."""
-    limit = np.sqrt(np.finfo(np.float64).max / X.size)
-    largest = np.abs(X).max(axis=0)
+def _fit_streamed(args, streams: Streams, structures, columns: list[str] | None) -> int:
+    """``mixture fit --stream``: the file is read on every pass, never loaded whole; the
+    plot shows a content-keyed sample of the rows."""
+    streamed, columns_summary = _stream(args.data, columns, args, streams)
+    counts = args.components.expand(streamed.n_rows, args.data)
+    standardization = None
+    if args.standardize:
+        standardization = Standardization.checked(
+            columns_summary.mean, columns_summary.std, streamed.names
+        )
+    source: RowSource = streamed.source
+    largest = columns_summary.largest
+    if standardization is not None:
+        source = TransformedSource(source, standardization.transform)
+        largest = (largest + np.abs(standardization.center)) / standardization.scale
+    size = streamed.n_rows * len(streamed.names)
+    _refuse_unsquarable(largest, size, streamed.names, standardization is not None)
+    selection = _select(args, streams, source, counts, structures)
+    model = _selected_model(
+        args, selection, streamed.names, standardization, args.data, streamed, counts, structures
+    )
+
+    def labelled(stream: TextIO) -> None:
+        write_labels_streamed(stream, model, streamed.source)
+
+    sample = row_sample(source, PLOT_SAMPLE_ROWS, seed=args.seed)[0] if args.plot else None
+    return _finish_fit(args, streams, selection, model, sample, streamed, labelled)
+
+
+def _refuse_unsquarable(
+    largest: np.ndarray, size: int, names: list[str], standardized: bool
+) -> None:
+    """Refuse columns whose sums of squares would overflow float64 (Gaussian fits need them).
+
+    ``largest``: each column's largest magnitude; ``size``: the number of values."""
+    limit = np.sqrt(np.finfo(np.float64).max / size)
     if (largest > limit).any():
         j = int(np.argmax(largest > limit))
         hint = "rescale it" if standardized else "rescale it or use --standardize"
@@ -239,12 +329,14 @@ def _axis_names(names: list[str], standardization: Standardization | None) -> li
     return [f"{name} (standardized)" for name in names]
 
 
-def _print_report(report: TextIO, args, table: Table, selection, model: SavedModel) -> None:
-    source = table.source or args.data
+def _print_report(report: TextIO, args, table, selection, model: SavedModel) -> None:
+    source = (table.label if isinstance(table, _Streamed) else table.source) or args.data
     dropped = f" ({table.dropped_rows:,} incomplete dropped)" if table.dropped_rows else ""
     scaled = "; fitted standardized" if model.standardization is not None else ""
+    streamed = ", read on every pass" if isinstance(table, _Streamed) else ""
     print(
-        f"{source}: {table.X.shape[0]:,} rows{dropped}, columns {', '.join(table.names)}{scaled}\n",
+        f"{source}: {_row_count(table):,} rows{dropped}{streamed}, columns "
+        f"{', '.join(table.names)}{scaled}\n",
         file=report,
     )
     print(selection.to_markdown(), file=report)
@@ -271,6 +363,13 @@ def run_predict(args: argparse.Namespace, streams: Streams) -> int:
         )
     if columns is None and model.feature_names is not None:
         columns = list(model.feature_names)
+    if args.stream:
+        streamed, _ = _stream(args.data, columns, args, streams)
+        if columns is None:
+            model.column_order(streamed.names, source=args.data)
+        with _text_output(args.output, "-o", streams) as stream:
+            write_labels_streamed(stream, model, streamed.source)
+        return 0
     table = _read(args.data, columns, args, streams)
     if columns is None:  # a model without names: the numeric columns, in order
         model.column_order(table.names, source=table.source or args.data)

@@ -17,6 +17,7 @@ import numpy as np
 
 from mixture.saved_model import SavedModel
 from mixture.selection import Candidate, ModelSelection
+from mixture.sources import RowSource
 
 __all__ = [
     "component_table",
@@ -54,6 +55,18 @@ def write_labels(stream: TextIO, model: SavedModel, X: np.ndarray) -> None:
         proba = model.predict_proba(X[start : start + BLOCK_ROWS])
         block = np.column_stack([proba.argmax(axis=1), proba])
         np.savetxt(stream, block, fmt=formats, delimiter=",")
+
+
+def write_labels_streamed(stream: TextIO, model: SavedModel, source: RowSource) -> None:
+    """:func:`write_labels` for the rows of a source, chunk by chunk, in the source's order."""
+    n_components = model.n_components
+    stream.write(_csv_line(["label", *[f"p{k}" for k in range(n_components)]]))
+    formats = ["%d"] + ["%.6g"] * n_components
+    for chunk in source.chunks(BLOCK_ROWS):
+        proba = model.predict_proba(chunk.X)
+        np.savetxt(
+            stream, np.column_stack([proba.argmax(axis=1), proba]), fmt=formats, delimiter=","
+        )
 
 
 def label_column_name(names: Sequence[str]) -> str:
