@@ -23,7 +23,7 @@ from mixture._validation import (
 )
 from mixture.contract import Component, Statistics
 from mixture.family import ComponentFamily, as_family
-from mixture.sources import RowChunk, RowSource, rows_weight
+from mixture.sources import RowChunk, RowSource, is_dask_collection, rows_weight
 
 __all__ = ["Mixture", "MixtureStatistics"]
 
@@ -254,6 +254,10 @@ class Mixture:
         -------
         ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):  # stays lazy: one task per row block
+            from mixture.distributed import score_samples_blocks
+
+            return score_samples_blocks(self, X, chunk_size=chunk_size)
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty(data.shape[0], dtype=data.dtype)
 
@@ -271,6 +275,10 @@ class Mixture:
         ndarray of shape (n_samples, n_components)
             Rows sum to 1.
         """
+        if is_dask_collection(X):  # stays lazy: one task per row block
+            from mixture.distributed import predict_proba_blocks
+
+            return predict_proba_blocks(self, X, chunk_size=chunk_size)
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty((data.shape[0], self.n_components), dtype=data.dtype)
 
@@ -284,6 +292,10 @@ class Mixture:
 
     def predict(self, X: Any, *, chunk_size: int | None = None) -> np.ndarray:
         """Most probable component of each row, shape ``(n_samples,)``."""
+        if is_dask_collection(X):  # stays lazy: one task per row block
+            from mixture.distributed import predict_blocks
+
+            return predict_blocks(self, X, chunk_size=chunk_size)
         data, chunk_size = self._rows(X, chunk_size)
         out = np.empty(data.shape[0], dtype=np.intp)
 

@@ -113,6 +113,11 @@ class RowSource(ABC):
             self._total_weight = cached
         return cached
 
+    def row_sample(self, size: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """:func:`row_sample` of this source (a distributed source draws it where its
+        blocks live)."""
+        return row_sample(self, size, seed)
+
     def preferred_executor(self) -> Executor | None:
         """The executor this source's chunks should run on when the engine is given none
         (None: the engine's default, threads of this process)."""
@@ -257,6 +262,11 @@ _ONE_SHOT = (
 )
 
 
+def is_dask_collection(value: Any) -> bool:
+    """A Dask collection (dask-expr's data frames live in their own package)."""
+    return type(value).__module__.split(".")[0] in ("dask", "dask_expr")
+
+
 def _is_one_shot(value: Any) -> bool:
     return isinstance(value, Iterator)
 
@@ -283,7 +293,7 @@ def as_source(X: Any, sample_weight: Any = None) -> RowSource:
         if sample_weight is not None:
             raise ValueError("give the sample weights inside the row source, not separately")
         return X
-    if type(X).__module__.split(".")[0] == "dask":  # a Dask array or data frame
+    if is_dask_collection(X):  # a Dask array or data frame
         from mixture.distributed import DaskSource  # needs the dask extra
 
         return DaskSource(X, sample_weight)
