@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import sys
@@ -29,7 +30,12 @@ PYTHON_BLOCKS = [
 def test_python_block_runs(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("doc_snippet")  # a real module, as dataclasses need
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(code, "<doc>", "exec"), module.__dict__)
+    environment = dict(os.environ)  # a Dask cluster's nanny writes into os.environ
+    try:
+        exec(compile(code, "<doc>", "exec"), module.__dict__)
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
