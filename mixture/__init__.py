@@ -9,8 +9,10 @@ The layers, bottom up:
   initializers (:mod:`mixture.initializers`) and callbacks (:mod:`mixture.callbacks`).
 """
 
-from mixture import callbacks, constraints, initializers, model_file
+from mixture import acceleration, callbacks, constraints, initializers, model_file
+from mixture.acceleration import SQUAREM, Acceleration
 from mixture.callbacks import (
+    AitkenTolerance,
     Callback,
     History,
     IterationState,
@@ -75,6 +77,9 @@ from mixture.selection import Candidate, ModelSelection, select_model
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "SQUAREM",
+    "Acceleration",
+    "AitkenTolerance",
     "Bernoulli",
     "Callback",
     "Candidate",
@@ -138,6 +143,7 @@ __all__ = [
     "VonMises",
     "WeightedSumsComponent",
     "__version__",
+    "acceleration",
     "callbacks",
     "constraints",
     "initializers",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mixture.result import MixtureResult
 
 __all__ = [
+    "AitkenTolerance",
     "Callback",
     "History",
     "IterationState",
@@ -100,6 +101,93 @@ class Tolerance(Callback):
     def on_iteration(self, state: IterationState) -> Stop | None:
         if abs(state.change) < self.tol:
             return Stop(converged=True, reason=f"log-likelihood change below tol={self.tol}")
+        return None
+
+
+class AitkenTolerance(Callback):
+    """Converged when the Aitken estimate of the limiting log-likelihood is within ``tol``.
+
+    EM converges linearly, ``l* - l_k ~ a^k`` with a rate ``a`` in ``[0, 1)``, so from the
+    last three log-likelihoods ``l_{k-2}, l_{k-1}, l_k`` Aitken's acceleration estimates the
+    limit (Böhning, Dietz, Schaub, Schlattmann and Lindsay 1994; McLachlan and Krishnan,
+    *The EM Algorithm and Extensions*, section 4.9)::
+
+        a_k = (l_k - l_{k-1}) / (l_{k-1} - l_{k-2})
+        l_inf = l_{k-1} + (l_k - l_{k-1}) / (1 - a_k) = l_k + (l_k - l_{k-1}) a_k / (1 - a_k)
+
+    and the run stops when ``abs(l_inf - l_k) < tol`` (mean log-likelihood per row, the
+    units of :class:`Tolerance`). Where EM is slow (``a_k`` near 1) this is much stricter
+    than :class:`Tolerance`'s ``abs(l_k - l_{k-1}) < tol``, which stops while the remaining
+    gap, about ``(l_k - l_{k-1}) a_k / (1 - a_k)``, is still many times ``tol``; where EM is
+    fast (``a_k <= 1/2``) it stops no later than :class:`Tolerance`. The estimate is
+    asymptotic: early in a run, while the rate is still rising towards its final value, it
+    can fall short of the remaining gap, more so for a loose ``tol``.
+
+    No estimate, hence no stop, unless the three values are consecutive EM steps that
+    converge linearly: both differences non-negative with ``0 <= a_k < 1``. A rate of 1 or
+    more (a log-likelihood still accelerating, or one that decreased), a zero difference
+    followed by an increase, or a non-finite value never stops the run. Two zero
+    differences (a stationary log-likelihood) do: the limit is then the current value.
+
+    **With acceleration** (:class:`~mixture.acceleration.SQUAREM`), a state marked
+    ``extrapolated`` (:class:`~mixture.acceleration.AcceleratedState`) restarts the sequence
+    of EM steps, and from then on the rate is the largest ``a_k`` seen in the run: EM steps
+    just after an extrapolation decay at the rate of the fast directions the extrapolation
+    left behind, so their own ``a_k`` underestimates the remaining gap (by up to three orders
+    of magnitude, measured), while the slowest rate EM showed bounds it.
+
+    Parameters
+    ----------
+    tol : float, default 1e-6
+        Largest accepted distance of the current mean log-likelihood per row from the
+        estimated limit.
+    """
+
+    def __init__(self, tol: float = 1e-6) -> None:
+        self.tol = check_nonnegative_float(tol, name="tol")
+        self._reset()
+
+    def _reset(self) -> None:
+        self._recent: list[float] = []  # the last consecutive EM log-likelihoods, at most 3
+        self._largest_rate = 0.0
+        self._extrapolated = False
+
+    def __repr__(self) -> str:
+        return f"AitkenTolerance(tol={self.tol})"
+
+    def on_fit_start(self) -> None:
+        self._reset()
+
+    def on_run_start(self, run: int) -> None:
+        self._reset()
+
+    def on_iteration(self, state: IterationState) -> Stop | None:
+        value = float(state.log_likelihood)
+        if not math.isfinite(value):
+            self._recent = []
+            return None
+        if getattr(state, "extrapolated", False):
+            self._recent, self._extrapolated = [value], True
+            return None
+        self._recent = [*self._recent[-2:], value]
+        if len(self._recent) < 3:
+            return None
+        older, previous, current = self._recent
+        first, second = previous - older, current - previous
+        if first == 0.0 and second == 0.0:
+            return Stop(converged=True, reason="log-likelihood stationary (Aitken stopping rule)")
+        if not (first > 0.0 and 0.0 <= second < first):  # no linear convergence: no estimate
+            return None
+        rate = second / first
+        self._largest_rate = max(self._largest_rate, rate)
+        if self._extrapolated:
+            rate = self._largest_rate
+        limit = current + second * rate / (1.0 - rate)
+        if abs(limit - current) < self.tol:
+            return Stop(
+                converged=True,
+                reason=f"Aitken estimate of the limiting log-likelihood within tol={self.tol}",
+            )
         return None
 
 
