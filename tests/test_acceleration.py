@@ -492,3 +492,21 @@ def test_aitken_on_slow_fits(data, model):
     assert fast.converged and "Aitken" in fast.stop_reason
     assert limit - fast.lower_bound < tol
     assert passes(fast_states) < aitken + 1
+
+
+def test_model_selection_with_squarem_chooses_as_plain_em() -> None:
+    from mixture import select_model
+    from mixture.datasets import load_faithful
+
+    X, _ = load_faithful()
+    plain = select_model(X, n_components=range(1, 5), random_state=0)
+    fast = select_model(X, n_components=range(1, 5), random_state=0, acceleration=SQUAREM())
+    assert (fast.best.model, fast.best.n_components) == (plain.best.model, plain.best.n_components)
+    # Both stop at tol = 1e-6 per row; SQUAREM's stop is no further from the optimum.
+    assert fast.best.bic <= plain.best.bic + 1e-6 * abs(plain.best.bic)
+    passes = [
+        int(c.result.stop_reason.split("SQUAREM: ")[1].split()[0])
+        for c in fast.candidates
+        if "SQUAREM" in c.result.stop_reason
+    ]
+    assert passes  # the fits ran accelerated

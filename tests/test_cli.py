@@ -493,3 +493,19 @@ def test_stream_reads_the_file_every_pass_and_selects_as_when_loaded(tmp_path: P
 def test_stream_refuses_standard_input() -> None:
     status, _, err = run("fit", "-", "--stream", stdin="a,b\n1,2\n3,4\n")
     assert_one_line_error(status, err, "--stream", "standard input")
+
+
+def test_online_fits_each_candidate_in_one_pass_and_selects_as_exact_em(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    X = three_units(seed=7, n_rows=6000)[:, :2] / np.array([0.001, 1000.0])
+    X = X[rng.permutation(len(X))]  # online EM needs the rows in random order
+    data = write_csv(tmp_path / "rows.csv", ["a", "b"], X)
+    options = ["-k", "1-4", "-c", "full,spherical", "-q", "--json"]
+    exact = json.loads(run("fit", str(data), *options)[1])
+    online = json.loads(run("fit", str(data), *options, "--online", "--stream")[1])
+    chosen, expected = online["selected"], exact["selected"]
+    assert chosen["covariance_type"] == expected["covariance_type"]
+    assert chosen["n_components"] == expected["n_components"]
+    # One pass of online EM ends within a few BIC units of the converged fit, never below it.
+    gap = chosen["value"] - expected["value"]
+    assert -1e-6 * abs(expected["value"]) < gap < 20.0

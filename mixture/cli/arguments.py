@@ -248,6 +248,12 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         help="random seed, a whole number >= 0; the same seed gives the same result (default 0)",
     )
     fit.add_argument(
+        "--online",
+        action="store_true",
+        help="fit each candidate by one pass of online EM (rows must come in random order) "
+        "instead of exact EM; the criteria are still exact",
+    )
+    fit.add_argument(
         "--plot", metavar="FILE", help="write a plot of the selected model (.png, .svg or .pdf)"
     )
     fit.add_argument(

@@ -222,6 +222,7 @@ def _select(args: argparse.Namespace, streams: Streams, X, counts, structures):
         n_init=args.n_init,
         random_state=args.seed,
         progress=Progress(streams.err, enabled=not args.quiet),
+        online=args.online,
         **prior_options,
     )
 
@@ -236,6 +237,7 @@ def _selected_model(
         "seed": args.seed,
         "standardize": args.standardize,
         "prior": "mclust default (priorControl)" if args.prior else None,
+        "online": args.online,
     }
     return SavedModel(
         selection.best.result,
@@ -304,7 +306,8 @@ def _fit_streamed(args, streams: Streams, structures, columns: list[str] | None)
         write_labels_streamed(stream, model, streamed.source)
 
     sample = row_sample(source, PLOT_SAMPLE_ROWS, seed=args.seed)[0] if args.plot else None
-    return _finish_fit(args, streams, selection, model, sample, streamed, labelled)
+    writer = labelled if args.labels else None
+    return _finish_fit(args, streams, selection, model, sample, streamed, writer)
 
 
 def _refuse_unsquarable(
