@@ -241,14 +241,22 @@ def _serial(workers: int) -> bool:
     return workers <= 1 or threading.current_thread().name.startswith("mixture")
 
 
-def sum_over(function: Callable[[T], R], items: Iterable[T]) -> R:
+def sum_over(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    pool: ThreadPoolExecutor | None = None,
+    workers: int | None = None,
+) -> R:
     """``function(item_0) + function(item_1) + ...``, the calls in parallel threads.
 
     The items are taken from ``items`` in the calling thread (a reader of a file may yield
     them), at most two per thread ahead of the sum; the sum is taken in item order whatever
     the threads, so it never depends on their number. At least one item is needed.
+
+    ``pool`` and ``workers``: a pool of your own and its size (default: the shared pool,
+    sized by :func:`worker_count`).
     """
-    workers = worker_count()
+    workers = worker_count() if workers is None else workers
     total: Any = None
     if _serial(workers):
         for item in items:
@@ -259,7 +267,7 @@ def sum_over(function: Callable[[T], R], items: Iterable[T]) -> R:
         return total
     pending: deque[Any] = deque()
     with _BLAS:
-        pool = _pool()
+        pool = _pool() if pool is None else pool
         try:
             for item in items:
                 pending.append(pool.submit(function, item))

@@ -38,7 +38,7 @@ from mixture.exceptions import (
     DegenerateRunWarning,
     EmptyComponentWarning,
 )
-from mixture.executors import Executor, ThreadExecutor, default_executor
+from mixture.executors import Executor, default_executor
 from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.model import Mixture, MixtureStatistics, weighted_statistics
@@ -313,9 +313,9 @@ class MixtureEM:
         return source
 
     def _source_e_step(self, source: RowSource, mixture: Mixture) -> MixtureStatistics:
-        executor = self.executor if self.executor is not None else default_executor(source)
-        if isinstance(source, ArraySource) and isinstance(executor, ThreadExecutor):
+        if self.executor is None and isinstance(source, ArraySource):  # slices, shared pool
             return self._e_step(source.X, mixture, source.weights)
+        executor = self.executor if self.executor is not None else default_executor(source)
         rows = self.chunk_size or auto_chunk_size(self.n_components, source.n_features)
         return executor.e_step(mixture, source, rows)
 

@@ -37,6 +37,7 @@ from mixture.initializers import (
     RandomRows,
 )
 from mixture.model import Mixture
+from mixture.sources import is_dask_collection
 
 __all__ = ["GaussianMixture"]
 
@@ -304,6 +305,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):
+            return self._fit_predict_dask(X, sample_weight)
         self._refuse_array_api(X, self.weights_init, self.means_init, self.precisions_init)
         data = self._checked_data(X, reset=True)
         n_components = check_int(self.n_components, name="n_components", minimum=1)
@@ -328,7 +331,42 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._store(result, data.dtype)
         return result.predict(data)
 
+    def _fit_predict_dask(self, X: Any, sample_weight: Any) -> Any:
+        """Fit on a Dask array or data frame where it lives (:mod:`mixture.distributed`);
+        the labels stay lazy."""
+        from mixture.distributed import DaskSource
+
+        source = DaskSource(X, sample_weight)
+        n_components = check_int(self.n_components, name="n_components", minimum=1)
+        if source.n_rows is not None and source.n_rows < n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = {n_components}, "
+                f"n_samples = {source.n_rows}"
+            )
+        if check_int(self.max_iter, name="max_iter", minimum=0) == 0:
+            raise ValueError("max_iter=0 (initialisation only) needs in-memory data")
+        self.n_features_in_ = source.n_features
+        names = getattr(X, "columns", None)
+        if names is not None:
+            self.feature_names_in_ = np.asarray([str(name) for name in names], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        engine = self._engine_for(source.n_features)
+        continuing = self.warm_start and hasattr(self, "result_")
+        try:
+            if continuing:
+                result = engine.fit(source, warm_start=self.result_)
+            else:
+                result = engine.fit(source)
+        except DegenerateComponentError as error:
+            raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
+        self._store(result, np.dtype(X.dtype) if hasattr(X, "dtype") else np.dtype(np.float64))
+        return result.predict(X)
+
     def _engine(self, data: np.ndarray) -> MixtureEM:
+        return self._engine_for(data.shape[1])
+
+    def _engine_for(self, n_features: int) -> MixtureEM:
         structure = structure_named(self.covariance_type)
         reg_covar = check_nonnegative_float(self.reg_covar, name="reg_covar")
         family = GaussianFamily(self.n_components, structure, reg_covar=reg_covar)
@@ -338,7 +376,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             interval = check_int(self.verbose_interval, name="verbose_interval", minimum=1)
             callbacks.insert(0, _SklearnVerbose(verbose, interval))
         n_init = check_int(self.n_init, name="n_init", minimum=1)
-        initializer = self._initializer(family, data.shape[1])
+        initializer = self._initializer(family, n_features)
         return MixtureEM(
             family,
             initializer=initializer,
@@ -491,6 +529,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of each row, shape ``(n_samples,)``."""
+        if is_dask_collection(X):  # lazy, one task per row block
+            self._check_fitted()
+            return self.result_.score_samples(X)
         data = self._checked_data(X, reset=False)
         return self.result_.score_samples(data)
 
@@ -501,11 +542,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of each row, shape ``(n_samples,)``."""
+        if is_dask_collection(X):  # lazy, one task per row block
+            self._check_fitted()
+            return self.result_.predict(X)
         data = self._checked_data(X, reset=False)
         return self.result_.predict(data)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of each component, shape ``(n_samples, n_components)``."""
+        if is_dask_collection(X):  # lazy, one task per row block
+            self._check_fitted()
+            return self.result_.predict_proba(X)
         data = self._checked_data(X, reset=False)
         return self.result_.predict_proba(data)
 

@@ -11,10 +11,12 @@ backend is one subclass.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from mixture._chunking import sum_over
 from mixture._responsibilities import rows_from
+from mixture._validation import check_int
 
 if TYPE_CHECKING:
     from mixture.model import Mixture, MixtureStatistics
@@ -51,14 +53,39 @@ class Executor(ABC):
 
 class ThreadExecutor(Executor):
     """Chunks in this process's threads (the default): at most two chunks per thread read
-    ahead of the sum, so memory stays bounded for a source of any size."""
+    ahead of the sum, so memory stays bounded for a source of any size.
+
+    Parameters
+    ----------
+    n_threads : int, optional
+        Threads of a pool of this executor's own. Default: the pool shared by the package,
+        as many threads as the BLAS's thread limit allows (``threadpoolctl`` or
+        ``OMP_NUM_THREADS`` set it), so nested libraries never oversubscribe the cores.
+    """
+
+    def __init__(self, n_threads: int | None = None) -> None:
+        self.n_threads = (
+            None if n_threads is None else check_int(n_threads, name="n_threads", minimum=1)
+        )
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __repr__(self) -> str:
+        return "ThreadExecutor()" if self.n_threads is None else f"ThreadExecutor({self.n_threads})"
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"n_threads": self.n_threads, "_pool": None}  # a pool is not pickled
 
     def e_step(self, mixture: Mixture, source: RowSource, chunk_rows: int) -> MixtureStatistics:
         def chunk_statistics(chunk: RowChunk) -> MixtureStatistics:
             with rows_from(chunk.first_row):
                 return mixture.chunk_statistics(chunk.X, chunk.weights)
 
-        return sum_over(chunk_statistics, source.chunks(chunk_rows))
+        if self.n_threads is None:
+            return sum_over(chunk_statistics, source.chunks(chunk_rows))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.n_threads, thread_name_prefix="mixture")
+        chunks = source.chunks(chunk_rows)
+        return sum_over(chunk_statistics, chunks, self._pool, self.n_threads)
 
 
 _THREADS = ThreadExecutor()

@@ -272,3 +272,22 @@ def test_a_fitted_mixture_predicts_lazily_on_dask_input(client) -> None:
             np.testing.assert_array_equal(lazy.compute(), eager)
         else:
             np.testing.assert_allclose(lazy.compute(), eager, rtol=1e-12, atol=1e-14)
+
+
+def test_the_scikit_learn_estimator_fits_dask_input_where_it_lives(client) -> None:
+    from mixture import GaussianMixture
+
+    X = _gaussian_rows()
+    blocks = da.from_array(X, chunks=(1100, 3))
+    in_memory = GaussianMixture(3, random_state=0, tol=1e-8).fit(X)
+    on_cluster = GaussianMixture(3, random_state=0, tol=1e-8)
+    labels = on_cluster.fit_predict(blocks)
+    assert isinstance(labels, da.Array) and on_cluster.n_features_in_ == 3
+    order = np.argsort(on_cluster.means_[:, 0])
+    expected = np.argsort(in_memory.means_[:, 0])
+    np.testing.assert_allclose(on_cluster.means_[order], in_memory.means_[expected], rtol=1e-6)
+    np.testing.assert_allclose(
+        on_cluster.predict_proba(blocks).compute()[:, order],
+        in_memory.predict_proba(X)[:, expected],
+        atol=1e-6,
+    )

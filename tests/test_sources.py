@@ -222,3 +222,15 @@ def test_scores_of_a_source_equal_those_of_the_array(tmp_path) -> None:
         assert getattr(fitted, name)(source) == pytest.approx(expected, rel=RTOL), name
     with pytest.raises(ValueError, match="carries its own sample weights"):
         fitted.score(source, weights)
+
+
+def test_an_executor_of_its_own_threads_gives_the_same_fit() -> None:
+    from mixture.executors import ThreadExecutor
+
+    X = _gaussian_rows(3000, seed=8)
+    shared = _fit(X, chunk_size=400)
+    for threads in (1, 3):
+        own = _fit(X, chunk_size=400, executor=ThreadExecutor(threads))
+        _same_fit(own, shared)
+    with pytest.raises(ValueError, match="n_threads"):
+        ThreadExecutor(0)
