@@ -476,8 +476,12 @@ def test_stream_reads_the_file_every_pass_and_selects_as_when_loaded(tmp_path: P
         "--save", str(tmp_path / "m.json"), "--plot", str(tmp_path / "p.png"), "--json",
     )  # fmt: skip
     assert loaded[0] == 0 and streamed[0] == 0, streamed[2]
-    first, second = json.loads(loaded[1]), json.loads(streamed[1])
-    assert first["selected"] == second["selected"]
+    first, second = json.loads(loaded[1])["selected"], json.loads(streamed[1])["selected"]
+    # The same model; its criterion summed chunk by chunk the other way: a few ulps apart.
+    assert {k: v for k, v in first.items() if k != "value"} == {
+        k: v for k, v in second.items() if k != "value"
+    }
+    assert second["value"] == pytest.approx(first["value"], rel=1e-10)
     np.testing.assert_array_equal(
         labels_of((tmp_path / "l1.csv").read_text()), labels_of((tmp_path / "l2.csv").read_text())
     )
