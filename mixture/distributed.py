@@ -252,10 +252,11 @@ class DaskSource(RowSource):
         ]
         candidates = _compute(dask.delayed(list)(parts))
         X = np.concatenate([part[0] for part in candidates])
-        if self.weights is None:
-            weights = None
-        else:
-            weights = np.concatenate([part[1] for part in candidates])
+        weights = None  # a block's repeated rows come as one row weighted by their number
+        if any(part[1] is not None for part in candidates):
+            weights = np.concatenate(
+                [np.ones(len(part[0])) if part[1] is None else part[1] for part in candidates]
+            )
         return row_sample(_RowsInMemory(X, weights), size, seed)
 
 

@@ -491,11 +491,19 @@ class MixtureEM:
 
 
 def _sample_seed(random_state: Any) -> int:
-    """The seed of the initializer's row sample: an int ``random_state`` itself; otherwise
-    drawn from fresh entropy (a Generator given as ``random_state`` is left untouched for the
-    initializer)."""
+    """The seed of the initializer's row sample: an int ``random_state`` itself; drawn from a
+    copy of a Generator or RandomState (so a seeded one gives reproducible fits and is left
+    untouched for the initializer); from fresh entropy for None."""
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         return int(random_state)
+    if isinstance(random_state, np.random.Generator):
+        copy = np.random.Generator(type(random_state.bit_generator)())
+        copy.bit_generator.state = random_state.bit_generator.state
+        return int(copy.integers(2**62))
+    if isinstance(random_state, np.random.RandomState):
+        copy = np.random.RandomState()
+        copy.set_state(random_state.get_state())
+        return int(copy.randint(2**31 - 1))
     return int(np.random.default_rng().integers(2**62))
 
 

@@ -36,7 +36,7 @@ from mixture.gaussian import (
 )
 from mixture.initializers import Initializer
 from mixture.robust_start import fit_structure_chain
-from mixture.sources import ArraySource, RowSource, as_source, row_sample, rows_weight
+from mixture.sources import ArraySource, RowSource, as_source, rows_weight
 
 __all__ = ["Candidate", "ModelSelection", "candidate_seed", "select_model"]
 
@@ -397,6 +397,11 @@ def _base_seed(random_state: Any) -> int:
     return int(check_random_state(random_state).integers(2**63))
 
 
+def _rows_with_weight(X: np.ndarray, weights: np.ndarray | None) -> int:
+    """Rows of an in-memory array with positive weight."""
+    return X.shape[0] if weights is None else int((weights > 0).sum())
+
+
 def select_model(
     X: Any,
     *,
@@ -492,10 +497,8 @@ def select_model(
     counts: Sequence[int] = [check_int(k, name="n_components", minimum=1) for k in n_components]
     if not counts:
         raise ValueError("n_components is empty; give at least one number of components")
-    if isinstance(data, RowSource):
-        usable = int(data.total_weight())
-    else:
-        usable = data.shape[0] if weights is None else int((weights > 0).sum())
+    # A streamed source's rows are counted by the engine's start (its sample), not here.
+    usable = np.inf if isinstance(data, RowSource) else _rows_with_weight(data, weights)
     if max(counts) > usable:
         raise ValueError(
             f"X has {usable} row(s) with positive weight, fewer than the largest number of "
@@ -511,8 +514,11 @@ def select_model(
         )
     if not models:
         raise ValueError("no models to try")
-    if online and initializer is not None:
-        raise ValueError("online EM starts every candidate from k-means; give no initializer")
+    if online and (initializer is not None or acceleration is not None or n_init != 1):
+        raise ValueError(
+            "online=True fits each candidate by one pass of online EM from a k-means start: "
+            "initializer, acceleration and n_init do not apply"
+        )
     with blas_held():  # once for the whole grid (see MixtureEM.fit)
         return _select(
             models,
@@ -552,7 +558,7 @@ def _select(
 ) -> ModelSelection:
     base = _base_seed(random_state)
     if isinstance(data, RowSource):  # judged on the content-keyed sample of the rows
-        resolution = column_resolution(row_sample(data, DEFAULT_INIT_SAMPLE_SIZE, base)[0])
+        resolution = column_resolution(data.row_sample(DEFAULT_INIT_SAMPLE_SIZE, base)[0])
     else:
         resolution = column_resolution(data)
     if robust:

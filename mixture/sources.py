@@ -225,7 +225,9 @@ class FactorySource(RowSource):
         self.factory = factory
         self._n_features = n_features
         if n_features is None:
-            first = next(iter(self._pass(1 << 30)), None)
+            first_pass = self._pass(1 << 30)
+            first = next(first_pass, None)
+            first_pass.close()  # closes the factory's iterable too (a file it opened)
             if first is None:
                 raise ValueError("the factory's first pass yielded no rows")
             self._n_features = first.X.shape[1]
@@ -240,11 +242,10 @@ class FactorySource(RowSource):
 
     def _pass(self, chunk_rows: int) -> Iterator[RowChunk]:
         produced = self.factory()
-        if _is_one_shot(produced) and produced is getattr(self, "_last", None):
-            raise TypeError(_ONE_SHOT.format(what="the factory returned the same iterator twice"))
-        self._last = produced
         first_row = 0
-        for item in produced:
+        empty = True
+        for item in _closing(produced):
+            empty = False
             X, weights = item if isinstance(item, tuple) else (item, None)
             data = check_data(X, n_features=self._n_features, min_rows=0, first_row=first_row)
             row_weights = check_sample_weight(weights, data.shape[0])
@@ -252,6 +253,11 @@ class FactorySource(RowSource):
                 chunk_weights = None if row_weights is None else row_weights[rows]
                 yield RowChunk(first_row + rows.start, data[rows], chunk_weights)
             first_row += data.shape[0]
+        if empty:
+            raise ValueError(
+                "the factory's pass yielded no rows: it must return a fresh iterable with the "
+                "same rows on every call (an iterator it returned before is used up)"
+            )
 
 
 _ONE_SHOT = (
@@ -260,6 +266,16 @@ _ONE_SHOT = (
     "(mixture.sources.FactorySource), a file path, or an array; or fit in one pass with "
     "online EM (mixture.online.OnlineEM.partial_fit)"
 )
+
+
+def _closing(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Iterate, and close the iterable (a generator holding a file) however the loop ends."""
+    try:
+        yield from iterable
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
 
 
 def is_dask_collection(value: Any) -> bool:
@@ -318,8 +334,9 @@ def row_sample(
     Each row draws a uniform number from a hash of its values (:mod:`mixture._row_random`);
     the rows with the ``size`` smallest are kept, ordered by them. So the sample depends on
     the rows and the seed only, not on their order or on how they are cut into chunks, files
-    or partitions (equal rows draw equal numbers). Memory is bounded by about twice ``size``
-    rows.
+    or partitions. Equal rows draw equal numbers and enter as one row weighted by their
+    number (their summed weight), so the sample holds up to ``size`` distinct rows. Memory is
+    bounded by about twice ``size`` rows.
 
     Parameters
     ----------
@@ -333,7 +350,8 @@ def row_sample(
     -------
     X : ndarray of shape (m, n_features)
     weights : ndarray of shape (m,) or None
-        The sampled rows' sample weights (None when the source has none).
+        The sampled rows' summed sample weights (None when the source has none and no row
+        repeats).
     """
     buffer = _SampleBuffer(size, source.n_features)
     for chunk in source.chunks(chunk_rows):
@@ -377,13 +395,21 @@ class _SampleBuffer:
 
     def _cut(self) -> None:
         # By draw: equal draws come from equal rows (64-bit keys), so the rows kept, and
-        # their order, do not depend on the order of arrival.
+        # their order, do not depend on the order of arrival. Copies of a row become one row
+        # carrying their summed weight, so repeated values (counts, categories) do not crowd
+        # the sample: it holds up to ``size`` distinct rows.
         n = self.filled
-        order = np.argsort(self.draws[:n], kind="stable")[: self.size]
-        kept = order.shape[0]
-        self.rows[:kept] = self.rows[order]
-        self.draws[:kept] = self.draws[order]
-        self.weights[:kept] = self.weights[order]
+        order = np.argsort(self.draws[:n], kind="stable")
+        draws = self.draws[order]
+        first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
+        if first.shape[0] < n:
+            self.weighted = True
+        weights = np.add.reduceat(self.weights[order], first)[: self.size]
+        keep = order[first[: self.size]]
+        kept = keep.shape[0]
+        self.rows[:kept] = self.rows[keep]
+        self.draws[:kept] = self.draws[keep]
+        self.weights[:kept] = weights
         self.filled = kept
         if kept == self.size:
             self.threshold = float(self.draws[kept - 1])

@@ -926,19 +926,29 @@ def _parquet_stream(
         raise TableError(f"{label} holds no rows")
 
     def one_pass() -> Iterator[tuple[int, np.ndarray]]:
-        dropped = start = 0
-        for batch in pq.ParquetFile(source).iter_batches(batch_size=size, columns=names):
-            values = np.empty((batch.num_rows, len(names)))
-            for position in range(len(names)):
-                column = batch.column(names[position]).cast(pa.float64())
-                values[:, position] = column.to_numpy(zero_copy_only=False)
-            _raise_for_value(values, start, names, label, drop_incomplete)
-            kept = _complete_rows(values) if drop_incomplete else values
-            dropped += len(values) - len(kept)
-            start += len(values)
-            yield dropped, kept
+        with pq.ParquetFile(source) as reading:
+            yield from _parquet_values(reading, size, names, label, drop_incomplete)
 
     return TableStream(names, skipped, label, one_pass, n_rows if not drop_incomplete else None)
+
+
+def _parquet_values(
+    reading, size: int, names: list[str], label: str, drop_incomplete: bool
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(rows dropped so far, kept values) per batch of an open Parquet file."""
+    import pyarrow as pa
+
+    dropped = start = 0
+    for batch in reading.iter_batches(batch_size=size, columns=names):
+        values = np.empty((batch.num_rows, len(names)))
+        for position in range(len(names)):
+            column = batch.column(names[position]).cast(pa.float64())
+            values[:, position] = column.to_numpy(zero_copy_only=False)
+        _raise_for_value(values, start, names, label, drop_incomplete)
+        kept = _complete_rows(values) if drop_incomplete else values
+        dropped += len(values) - len(kept)
+        start += len(values)
+        yield dropped, kept
 
 
 def _parquet_columns(

@@ -130,7 +130,14 @@ class _Streamed:
     dropped_rows: int = 0
 
 
-def _stream(path: str, columns: list[str] | None, args: argparse.Namespace, streams: Streams):
+def _stream(
+    path: str,
+    columns: list[str] | None,
+    args: argparse.Namespace,
+    streams: Streams,
+    summarise: bool = True,
+):
+    """The file as a source and, when ``summarise``, its columns' summary (two passes)."""
     if path == STDIO:
         raise UsageError("--stream reads the file on every pass; standard input can be read once")
     source = TableSource(
@@ -138,6 +145,8 @@ def _stream(path: str, columns: list[str] | None, args: argparse.Namespace, stre
     )
     if source.stream.skipped:
         streams.notice(f"skipping non-numeric column(s): {', '.join(source.stream.skipped)}")
+    if not summarise:
+        return _Streamed(source, list(source.feature_names), path), None
     summary = column_summary(source)  # also counts the rows (and the incomplete ones)
     streamed = _Streamed(source, list(source.feature_names), path, summary.n_rows)
     streamed.dropped_rows = source.stream.dropped_rows
@@ -367,7 +376,7 @@ def run_predict(args: argparse.Namespace, streams: Streams) -> int:
     if columns is None and model.feature_names is not None:
         columns = list(model.feature_names)
     if args.stream:
-        streamed, _ = _stream(args.data, columns, args, streams)
+        streamed, _ = _stream(args.data, columns, args, streams, summarise=False)
         if columns is None:
             model.column_order(streamed.names, source=args.data)
         with _text_output(args.output, "-o", streams) as stream:
