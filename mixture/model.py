@@ -372,15 +372,44 @@ class Mixture:
         row ``i``: BIC penalised by how ambiguously the rows are classified (mclust reports
         the same quantity with the opposite sign).
         """
+        return self.criteria(X, sample_weight, chunk_size=chunk_size)["icl"]
+
+    def criteria(
+        self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None
+    ) -> dict[str, float]:
+        """The total log-likelihood, BIC, AIC and ICL on ``X``, from one pass over the rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or a RowSource
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        dict
+            ``log_likelihood``, ``bic``, ``aic``, ``icl`` (as the methods of those names).
+        """
         if isinstance(X, RowSource):
             log_likelihood, classification, n_rows = self._source_sums(X, sample_weight)
-            bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
-            return bic - 2.0 * classification
+        else:
+            log_likelihood, classification, n_rows = self._array_sums(X, sample_weight, chunk_size)
+        bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
+        return {
+            "log_likelihood": log_likelihood,
+            "bic": bic,
+            "aic": -2.0 * log_likelihood + 2.0 * self.n_parameters,
+            "icl": bic - 2.0 * classification,
+        }
+
+    def _array_sums(
+        self, X: Any, sample_weight: Any, chunk_size: int | None
+    ) -> tuple[float, float, float]:
+        """Weighted sums over an array's rows: ``log p(x)``, the log of the largest
+        responsibility, and the weight."""
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
 
         def sums(rows: slice) -> np.ndarray:
-            """Weighted sums of ``log p(x)`` and of the log of the largest responsibility."""
             resp = self.log_joint(data[rows])
             log_density = log_density_and_responsibilities(resp).astype(np.float64)
             log_best = np.log(resp.max(axis=1).astype(np.float64))
@@ -391,8 +420,7 @@ class Mixture:
             float(v) for v in sum_chunks(sums, data.shape[0], chunk_size)
         )
         n_rows = float(data.shape[0] if weights is None else weights.sum())
-        bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
-        return bic - 2.0 * classification
+        return log_likelihood, classification, n_rows
 
     def _effective_rows(self, X: Any, sample_weight: Any) -> float:
         return rows_weight(X, sample_weight)

@@ -276,14 +276,16 @@ def _fit_online_candidate(
             chunk.X if chunk.weights is None else (chunk.X, chunk.weights)
             for chunk in source.chunks(batches)
         )
+    criteria = online.mixture.criteria(X, sample_weight)  # the second and last pass
     result = MixtureResult(
         online.mixture,
-        log_likelihood_history=[online.mixture.score(X, sample_weight)],
+        log_likelihood_history=[criteria["log_likelihood"] / n_rows],
         converged=False,
         stop_reason=f"one pass of online EM ({online.n_steps} batches of {batches} rows)",
     )
     found = find_degeneracies(result, n_rows, resolution)
-    return _candidate(label, result, X, sample_weight, str(found[0]) if found else None, "online")
+    degenerate = str(found[0]) if found else None
+    return _candidate(label, result, X, sample_weight, degenerate, "online", criteria)
 
 
 def _candidate(
@@ -293,16 +295,18 @@ def _candidate(
     sample_weight: np.ndarray | None,
     degenerate: str | None,
     start: str | None,
+    criteria: dict[str, float] | None = None,
 ) -> Candidate:
-    n_rows = rows_weight(X, sample_weight)
+    if criteria is None:
+        criteria = result.criteria(X, sample_weight)  # one pass over the rows
     return Candidate(
         model=label,
         n_components=result.n_components,
-        log_likelihood=result.score(X, sample_weight) * n_rows,
+        log_likelihood=criteria["log_likelihood"],
         n_parameters=result.n_parameters,
-        bic=result.bic(X, sample_weight),
-        aic=result.aic(X, sample_weight),
-        icl=result.icl(X, sample_weight),
+        bic=criteria["bic"],
+        aic=criteria["aic"],
+        icl=criteria["icl"],
         converged=result.converged,
         n_iter=result.n_iter,
         degenerate=degenerate,
@@ -473,8 +477,9 @@ def select_model(
         Fit each candidate by one pass of online EM (:class:`~mixture.online.OnlineEM`, from
         a k-means start on its first batch) instead of exact EM to convergence; the criteria
         are still computed exactly, on every row. For data too large to pass over hundreds
-        of times: each candidate costs about five passes (its fit, then the criteria). The
-        candidates' ``converged`` is False (online EM stops after its pass).
+        of times: each candidate costs two passes (its fit, then its criteria). The rows
+        must come in random order. The candidates' ``converged`` is False (online EM stops
+        after its pass).
     batch_size : int, default 1024
         Rows per online EM step.
     acceleration : Acceleration, optional
