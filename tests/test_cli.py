@@ -513,3 +513,23 @@ def test_online_fits_each_candidate_in_one_pass_and_selects_as_exact_em(tmp_path
     # One pass of online EM ends within a few BIC units of the converged fit, never below it.
     gap = chosen["value"] - expected["value"]
     assert -1e-6 * abs(expected["value"]) < gap < 20.0
+
+
+def test_a_file_larger_than_a_quarter_of_memory_is_streamed(tmp_path: Path, monkeypatch) -> None:
+    from mixture.cli import commands
+
+    X = three_units(seed=5, n_rows=400)
+    data = write_csv(tmp_path / "rows.csv", ["a", "b", "c"], X)
+    options = ["-k", "1-2", "-c", "diag", "--json"]
+    loaded = run("fit", str(data), *options)
+    assert loaded[0] == 0 and "read on every pass" not in loaded[2]
+    size = data.stat().st_size
+    monkeypatch.setattr(commands, "_memory_bytes", lambda: 5 * size)  # a fifth of the memory
+    status, out, err = run("fit", str(data), *options)
+    assert status == 0 and "read on every pass" not in err
+    monkeypatch.setattr(commands, "_memory_bytes", lambda: 3 * size)  # a third of the memory
+    status, out, err = run("fit", str(data), *options)
+    assert status == 0 and "read on every pass instead of loaded" in err
+    streamed, first = json.loads(out)["selected"], json.loads(loaded[1])["selected"]
+    assert streamed["n_components"] == first["n_components"]
+    assert streamed["value"] == pytest.approx(first["value"], rel=1e-10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,6 +159,37 @@ def _stream(
     return streamed, summary
 
 
+#: A data file larger than this share of the machine's memory is streamed (``--stream``).
+STREAM_SHARE_OF_MEMORY = 0.25
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _larger_than_memory(path: str, streams: Streams) -> bool:
+    """Whether a text or Parquet file is too large to load (more than a quarter of the
+    memory): it is then read on every pass instead, as with ``--stream`` (a ``.npy`` file is
+    memory-mapped, never loaded, so it is left alone)."""
+    if path == STDIO or path.endswith(".npy"):
+        return False
+    memory = _memory_bytes()
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False  # reading it reports the problem
+    if memory is None or size <= STREAM_SHARE_OF_MEMORY * memory:
+        return False
+    streams.notice(
+        f"{path} ({size / 2**30:.1f} GiB) is larger than a quarter of the memory: it is read "
+        "on every pass instead of loaded (as with --stream)"
+    )
+    return True
+
+
 def _faithful(columns: list[str] | None) -> Table:
     from mixture.datasets import load_faithful
 
@@ -201,7 +233,7 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         )
     _check_fit_outputs(args)
     columns = _columns(args.columns)
-    if args.stream and args.data is not None:
+    if args.data is not None and (args.stream or _larger_than_memory(args.data, streams)):
         return _fit_streamed(args, streams, structures, columns)
     if args.data is None:
         table = _faithful(columns)
@@ -375,7 +407,7 @@ def run_predict(args: argparse.Namespace, streams: Streams) -> int:
         )
     if columns is None and model.feature_names is not None:
         columns = list(model.feature_names)
-    if args.stream:
+    if args.stream or _larger_than_memory(args.data, streams):
         streamed, _ = _stream(args.data, columns, args, streams, summarise=False)
         if columns is None:
             model.column_order(streamed.names, source=args.data)
