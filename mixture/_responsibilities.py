@@ -6,8 +6,7 @@ Gaussian kernels (:mod:`mixture.gaussian.kernels`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -37,17 +36,29 @@ def _row_error(kind: type[ValueError], template: str, row: int) -> ValueError:
     return error
 
 
-@contextmanager
-def rows_from(first_row: int) -> Iterator[None]:
-    """Renumber the row named by a row error raised inside, for a block that starts at
-    ``first_row`` of the caller's rows (nested blocks add up their offsets)."""
-    try:
-        yield
-    except ValueError as error:
+class rows_from:
+    """Context manager renumbering the row named by a row error raised inside, for a block
+    that starts at ``first_row`` of the caller's rows (nested blocks add up their offsets).
+
+    A class rather than a generator-based context manager: it is entered once per block of
+    rows, and a generator costs several times more per use.
+    """
+
+    __slots__ = ("first_row",)
+
+    def __init__(self, first_row: int) -> None:
+        self.first_row = first_row
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if not isinstance(error, ValueError) or self.first_row == 0:
+            return
         row = getattr(error, "row", None)
-        if row is None or first_row == 0:
-            raise
-        raise _row_error(type(error), error.row_template, row + first_row) from None  # type: ignore[attr-defined]
+        if row is None:
+            return
+        raise _row_error(type(error), error.row_template, row + self.first_row) from None
 
 
 def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:

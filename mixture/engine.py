@@ -230,7 +230,7 @@ class MixtureEM:
     def _mixture_from(
         self, family: ComponentFamily, component_weight: np.ndarray, family_statistics: Any
     ) -> Mixture:
-        empty = np.flatnonzero(~(component_weight > 0))
+        empty = _EMPTY if component_weight.all() else np.flatnonzero(~(component_weight > 0))
         new_family = family.m_step(family_statistics)
         if empty.size:
             warnings.warn(
@@ -488,6 +488,9 @@ class MixtureEM:
                 stacklevel=2,
             )
         return best
+
+
+_EMPTY = np.empty(0, dtype=np.intp)
 
 
 def _sample_seed(random_state: Any) -> int:

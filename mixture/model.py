@@ -27,6 +27,17 @@ from mixture.sources import RowChunk, RowSource, is_dask_collection, rows_weight
 
 __all__ = ["Mixture", "MixtureStatistics"]
 
+#: Weights summing to 1 within this are taken as they are (not renormalised).
+_ROUND_OFF = 8 * float(np.finfo(np.float64).eps)
+
+
+def _log_weights(weights: np.ndarray) -> np.ndarray:
+    """``log(weights)``, ``-inf`` where a weight is 0, without a divide-by-zero warning."""
+    if weights.all():  # the usual case (weights are non-negative)
+        return np.log(weights)
+    out = np.full(weights.shape, -np.inf)
+    return np.log(weights, out=out, where=weights > 0)
+
 
 @dataclass(frozen=True, eq=False)
 class MixtureStatistics:
@@ -160,11 +171,10 @@ class Mixture:
             raise ValueError(f"weights must sum to 1; they sum to {weights.sum()!r}")
         total = weights.sum()
         # Renormalise only beyond round-off, so rebuilding a mixture never changes its weights.
-        normalised = abs(total - 1.0) <= 8 * np.finfo(np.float64).eps
+        normalised = abs(total - 1.0) <= _ROUND_OFF
         self._weights = weights if normalised else weights / total
         self._family = family
-        with np.errstate(divide="ignore"):
-            self._log_weights = np.log(self._weights)
+        self._log_weights = _log_weights(self._weights)
 
     @classmethod
     def from_m_step(cls, component_weight: np.ndarray, family: ComponentFamily) -> Mixture:
@@ -175,12 +185,9 @@ class Mixture:
         mixture = cls.__new__(cls)
         weights = component_weight / component_weight.sum()
         total = weights.sum()  # renormalised beyond round-off, as the constructor does
-        mixture._weights = (
-            weights if abs(total - 1.0) <= 8 * np.finfo(np.float64).eps else weights / total
-        )
+        mixture._weights = weights if abs(total - 1.0) <= _ROUND_OFF else weights / total
         mixture._family = family
-        with np.errstate(divide="ignore"):
-            mixture._log_weights = np.log(mixture._weights)
+        mixture._log_weights = _log_weights(mixture._weights)
         return mixture
 
     def __repr__(self) -> str:

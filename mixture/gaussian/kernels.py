@@ -15,6 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,32 @@ ELEMENT_COST = 25.0
 #: expansion need longer blocks to keep the number of numpy calls per row small.
 BLOCK_BYTES = 1024 * 1024
 FEATURE_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+@lru_cache(maxsize=64)
+def upper_triangle(n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column indices of the upper triangle (``i <= j``) of a ``(D, D)`` matrix, and
+    the factor (1 on the diagonal, 2 off it) that folds the symmetric lower half into it.
+
+    Cached: ``np.triu_indices`` costs as much as the rest of a small kernel's set-up, and
+    every M-step builds a kernel. The arrays are read-only.
+    """
+    rows, columns = np.triu_indices(n_features)
+    doubling = np.where(rows == columns, 1.0, 2.0)
+    for array in (rows, columns, doubling):
+        array.flags.writeable = False
+    return rows, columns, doubling
+
+
+@lru_cache(maxsize=64)
+def _all_components(n_components: int) -> np.ndarray:
+    """``arange(n_components)``, read-only and cached (kernels keep lists of components)."""
+    indices = np.arange(n_components)
+    indices.flags.writeable = False
+    return indices
+
+
+_NONE = _all_components(0)
 
 
 def safe_divide(sums: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -213,8 +240,8 @@ class _BlockKernel(LogDensityKernel):
         moments = moments_t.T
         mean = safe_divide(moments[:, -n_features:], weight)
         scatter, cancelled = self._scatter_from_moments(moments[:, :-n_features], weight, mean)
-        redo = np.flatnonzero(cancelled)
-        if redo.size:
+        if cancelled.any():
+            redo = np.flatnonzero(cancelled)
             shifted = X - self._reference
             scatter[redo] = self._centred_scatter(shifted, resp[redo].T, mean[redo])
         log_likelihood = float(
@@ -298,13 +325,12 @@ class FullKernel(_BlockKernel):
         projected_centres = np.einsum("kd,kde->ke", centres, precisions_cholesky)
 
         expanded = np.zeros(n_components, dtype=bool)
-        upper = np.triu_indices(n_features)
+        *upper, doubling = upper_triangle(n_features)
         n_terms = upper[0].size + n_features
         cost_expanded = n_terms * (2.0 * n_components + ELEMENT_COST)
         cost_projected = n_components * n_features * (2.0 * (n_features + 1) + ELEMENT_COST)
         if self._dtype == np.float64 and cost_expanded < cost_projected:
             precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
-            doubling = np.where(upper[0] == upper[1], 1.0, 2.0)
             quadratic = precisions[:, upper[0], upper[1]] * doubling
             linear = -2.0 * np.einsum("kde,ke->kd", precisions, centres)
             offsets = (projected_centres**2).sum(axis=1)
@@ -314,15 +340,25 @@ class FullKernel(_BlockKernel):
                 + (np.abs(linear) * np.abs(centres)).sum(axis=1)
                 + offsets
             )
-            expanded = magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT
+            magnitude *= np.sqrt(n_terms)
+            expanded = magnitude <= EXPANSION_LIMIT
             # log p = -q / 2 + constant, folded into the coefficients and offsets.
-            coefficients = np.hstack([quadratic, linear])[expanded]
-            self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
-            self._offsets = (self._constants[:, 0] - 0.5 * offsets)[expanded][:, None]
-        self._expanded = np.flatnonzero(expanded)
+            coefficients = np.empty((n_components, n_terms))
+            np.multiply(quadratic, -0.5, out=coefficients[:, : upper[0].size])
+            np.multiply(linear, -0.5, out=coefficients[:, upper[0].size :])
+            offsets *= -0.5
+            offsets += self._constants[:, 0]
+            if expanded.all():  # the usual case: no selection, no copy
+                self._coefficients, self._offsets = coefficients, offsets[:, None]
+            else:
+                self._coefficients = coefficients[expanded]
+                self._offsets = offsets[expanded][:, None]
         self._n_terms = n_terms
         self._upper = upper
-        self._projected = np.flatnonzero(~expanded)
+        if expanded.all():
+            self._expanded, self._projected = _all_components(n_components), _NONE
+        else:
+            self._expanded, self._projected = np.flatnonzero(expanded), np.flatnonzero(~expanded)
         self._fusable = self._projected.size == 0
         if self._projected.size:
             chosen = self._projected
@@ -474,13 +510,21 @@ class ExpandedKernel(_BlockKernel):
         magnitude = 4.0 * offsets  # the terms' absolute values at the mean
         n_terms = scales.shape[1] + n_features
         self._n_terms = n_terms
-        self._direct = np.flatnonzero(~(magnitude * np.sqrt(n_terms) <= EXPANSION_LIMIT))
+        magnitude *= np.sqrt(n_terms)
+        within = magnitude <= EXPANSION_LIMIT
+        self._direct = _NONE if within.all() else np.flatnonzero(~within)
         constants = half_log_det - 0.5 * n_features * _LOG_2PI
         self._constants = constants[:, None]
         # log p = -q / 2 + constant: the GEMM's coefficients carry the factor -1/2, and the
         # offsets the constants, so the GEMM's output needs one addition only.
-        coefficients = np.hstack([scales, -2.0 * scales * centres])
-        self._coefficients = np.ascontiguousarray(-0.5 * coefficients)
+        n_scales = scales.shape[1]
+        coefficients = np.empty((n_components, n_terms))
+        np.multiply(scales, -0.5, out=coefficients[:, :n_scales])
+        linear = coefficients[:, n_scales:]
+        np.multiply(scales, -2.0, out=linear)
+        linear *= centres
+        linear *= -0.5
+        self._coefficients = coefficients
         self._offsets = (constants - 0.5 * offsets)[:, None]
         # Fused E-step: the features [l^2 ; l] are raw moments only without a whitening.
         self._fusable = whitening is None and self._direct.size == 0

@@ -28,6 +28,8 @@ __all__ = ["FUSED_FLOAT32_MAX_FEATURES", "StackedGaussians"]
 #: path is about 12% slower at D = 8 and 16, 25% slower at D = 32 and 18% faster at D = 64.
 FUSED_FLOAT32_MAX_FEATURES = 32
 
+_RESOLUTION_FACTOR = 16 * float(np.finfo(np.float64).eps)
+
 
 def _check_finite(covariances: np.ndarray) -> None:
     if not np.isfinite(covariances).all():
@@ -51,7 +53,9 @@ def _check_resolvable(
     """
     form = structure.form
     n_components = means.shape[0]
-    resolution = (16 * np.finfo(np.float64).eps * np.abs(means).max(axis=1)) ** 2
+    resolution = np.abs(means).max(axis=1)
+    resolution *= _RESOLUTION_FACTOR
+    resolution **= 2
     if (
         precisions_cholesky is not None
         and (form.smallest_variance_bound(precisions_cholesky, n_components) > resolution).all()
@@ -142,17 +146,18 @@ class StackedGaussians:
         )
         # Densities are computed on rows shifted by this point, so that the data's offset
         # from the origin never enters a subtraction of large numbers.
-        self._reference = means.mean(axis=0)
+        self._reference = means.sum(axis=0) / means.shape[0]  # the mean, without np.mean's overhead
 
     def _with_parameters(
         self, means: np.ndarray, covariances: np.ndarray, prior: Any = None
     ) -> StackedGaussians:
-        fitted = type(self)(
-            self._n_components,
-            self._structure,
-            reg_covar=self._reg_covar,
-            prior=self._prior if prior is None else prior,
-        )
+        # This family's settings were checked when it was made: the copy skips the checks
+        # (they cost a tenth of an EM iteration on a few hundred rows).
+        fitted = object.__new__(type(self))
+        fitted._n_components = self._n_components
+        fitted._structure = self._structure
+        fitted._reg_covar = self._reg_covar
+        fitted._prior = self._prior if prior is None else prior
         fitted._set_parameters(means, covariances)
         return fitted
 
