@@ -270,7 +270,8 @@ FUSED_CASES = [
     ("full", 8, 6, False, True),  # every component expanded: fused
     ("full", 2, 12, False, False),  # projected: two passes
     ("full", 8, 6, True, False),  # component 0 projected: two passes
-    ("tied", 5, 4, False, False),  # whitened features are not raw moments: two passes
+    ("tied", 5, 4, False, True),  # responsibilities from whitened rows, moments from rows
+    ("tied", 5, 4, True, False),  # component 0 evaluated directly: two passes
     ("diag", 6, 5, False, True),
     ("diag", 6, 1, False, True),  # one feature: the scatter keeps its (K, 1) shape
     ("diag", 6, 5, True, False),  # component 0 evaluated directly: two passes
@@ -327,7 +328,7 @@ def test_float32_rows_take_the_float64_fused_pass_at_small_d(n_features, fused) 
     assert log_likelihood == expected_ll
 
 
-@pytest.mark.parametrize("name", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("name", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("limit", [0.0, np.inf])
 def test_fused_scatter_with_and_without_centred_recomputation(name, limit, monkeypatch) -> None:
     # limit 0 recomputes every component's scatter from centred rows, inf none: both agree
@@ -361,6 +362,30 @@ def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
     kernel._centred_scatter = spy
     _, statistics, _ = family.fused_e_step(X, log_weights, None)
     assert recomputed == [2]
+    _, expected, _ = two_pass(family, X, log_weights, None)
+    np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
+
+
+def test_fused_tied_scatter_is_recomputed_where_the_pooled_moment_cancels() -> None:
+    # Three tight clusters 200 standard deviations apart: the pooled raw second moment about
+    # the mean of the means exceeds the within-component scatter by a factor of about 2.7e4
+    # > SCATTER_LIMIT, so the pooled scatter is recomputed from exactly centred rows.
+    means = np.array([[0.0, 0.0], [200.0, 200.0], [-200.0, -200.0]])
+    family = GaussianFamily(3, TiedCovariance(), means=means, covariances=np.eye(2))
+    rng = np.random.default_rng(25)
+    X = means[rng.integers(3, size=2000)] + rng.normal(size=(2000, 2))
+    log_weights = np.log(np.full(3, 1 / 3))
+    kernel = family._kernel(np.dtype(np.float64))
+    recomputed = []
+    centred_scatter = kernel._centred_scatter
+
+    def spy(X, weights, means):
+        recomputed.append(weights.shape[1])
+        return centred_scatter(X, weights, means)
+
+    kernel._centred_scatter = spy
+    _, statistics, _ = family.fused_e_step(X, log_weights, None)
+    assert recomputed == [3]
     _, expected, _ = two_pass(family, X, log_weights, None)
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
 

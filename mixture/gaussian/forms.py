@@ -427,6 +427,7 @@ class SharedForm(CovarianceForm):
             reference,
             dtype,
             whitening=precisions_cholesky,
+            centred_scatter=moments.centred_shared_scatter,
             one_scale=True,
         )
 

@@ -529,6 +529,61 @@ class ExpandedKernel(_BlockKernel):
         # Fused E-step: the features [l^2 ; l] are raw moments only without a whitening.
         self._fusable = whitening is None and self._direct.size == 0
 
+    def fused_statistics(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> ChunkMoments | None:
+        if self._whitening_t is None:
+            return super().fused_statistics(X, log_weights, sample_weight)
+        if self._direct.size or self._dtype != np.float64 or self._centred_scatter is None:
+            return None
+        return self._fused_shared_statistics(X, log_weights, sample_weight)
+
+    def _fused_shared_statistics(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> ChunkMoments:
+        """The fused E-step of a tied covariance: the whitened features give the
+        responsibilities ``R``; the statistics need the rows themselves, ``R y^T`` and the
+        pooled raw moment ``sum_i s_i y_i y_i^T`` (``s_i`` the row's weight, which its
+        responsibilities sum to), from which ``sum_k W_k = sum_i s_i y_i y_i^T -
+        sum_k N_k m_k m_k^T``. Where that cancels by more than ``SCATTER_LIMIT`` (on the
+        diagonal), the pooled scatter is recomputed from exactly centred rows."""
+        n_rows, n_features = X.shape
+        resp = np.empty((self._n_components, n_rows))
+        log_density = np.empty(n_rows)
+        sums = np.zeros((self._n_components, n_features))
+        second = np.zeros((n_features, n_features))
+        offsets = self._offsets + log_weights[:, None]
+        step = block_rows(n_rows, self._n_terms + n_features, self._block_bytes)
+        features = np.empty((self._n_terms, step))
+        with np.errstate(over="ignore", invalid="ignore"):  # as in _BlockKernel
+            for first in range(0, n_rows, step):
+                last = min(first + step, n_rows)
+                block = features[:, : last - first]
+                shifted = np.subtract(X[first:last].T, self._reference[:, None])
+                linear = block[1:]
+                np.matmul(self._whitening_t, shifted, out=linear)
+                np.einsum("jn,jn->n", linear, linear, out=block[0])
+                values = resp[:, first:last]
+                np.matmul(self._coefficients, block, out=values)
+                values += offsets
+                with rows_from(first):
+                    log_density[first:last] = log_density_and_responsibilities(values.T)
+                weighted = shifted
+                if sample_weight is not None:
+                    values *= sample_weight[first:last]
+                    weighted = shifted * sample_weight[first:last]
+                sums += np.dot(values, shifted.T)
+                second += np.dot(weighted, shifted.T)
+        weight = resp.sum(axis=1)
+        mean = safe_divide(sums, weight)
+        scatter = second - np.dot((weight[:, None] * mean).T, mean)
+        if (np.diagonal(second) > SCATTER_LIMIT * np.diagonal(scatter)).any():
+            scatter = self._centred_scatter(X - self._reference, resp.T, mean)
+        log_likelihood = float(
+            log_density.sum() if sample_weight is None else np.dot(sample_weight, log_density)
+        )
+        return ChunkMoments(log_likelihood, weight, mean + self._reference, scatter)
+
     def _features(self, rows: np.ndarray, block: np.ndarray) -> None:
         n_quadratic = self._n_terms - self._n_features
         linear = block[n_quadratic:]
