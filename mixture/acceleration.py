@@ -359,12 +359,19 @@ def _leaves(value: Any, out: list[np.ndarray], depth: int = 0) -> None:
         for item in value:
             _leaves(item, out, depth + 1)
     elif isinstance(value, Statistics):
-        if dataclasses.is_dataclass(value):
-            items = [getattr(value, field.name) for field in dataclasses.fields(value)]
+        names = _FIELD_NAMES.get(type(value))
+        if names is None and dataclasses.is_dataclass(value):
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        if names is not None:
+            items = [getattr(value, name) for name in names]
         else:
             items = list(vars(value).values()) if hasattr(value, "__dict__") else []
         for item in items:
             _leaves(item, out, depth + 1)
+
+
+#: Field names of the dataclass statistics types seen, in order (looked up on every cycle).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _coordinates(statistics: MixtureStatistics) -> list[np.ndarray]:

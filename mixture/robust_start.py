@@ -165,6 +165,7 @@ def fit_structure_chain(
     options: dict[str, Any],
     n_init: int,
     resolution: np.ndarray,
+    hierarchical: Hierarchical | None = None,
 ) -> dict[int, ChainFit]:
     """Fit K = 1 .. ``largest`` components of one structure, each from several starts.
 
@@ -183,6 +184,10 @@ def fit_structure_chain(
         k-means starts per K.
     resolution : ndarray of shape (n_features,)
         The data's resolution (:func:`~mixture.degeneracy.column_resolution`).
+    hierarchical : Hierarchical, optional
+        The hierarchical initializer (default ``Hierarchical()``); its tree of the data is
+        built once and cut at every K, so one instance shared by the chains of several
+        structures builds it once for all of them.
 
     Returns
     -------
@@ -190,7 +195,8 @@ def fit_structure_chain(
         ``{K: ChainFit}`` for every K in ``1 .. largest``.
     """
     n_rows = rows_weight(X, weights)
-    hierarchical = Hierarchical()  # one tree, cut at every K
+    if hierarchical is None:
+        hierarchical = Hierarchical()  # one tree, cut at every K
     chain: dict[int, ChainFit] = {}
     previous: ChainFit | None = None
     for K in range(1, largest + 1):

@@ -34,6 +34,7 @@ from mixture.gaussian import (
     SphericalCovariance,
     TiedCovariance,
 )
+from mixture.hierarchical import Hierarchical
 from mixture.initializers import Initializer
 from mixture.robust_start import fit_structure_chain
 from mixture.sources import ArraySource, RowSource, as_source, rows_weight
@@ -325,6 +326,7 @@ def _robust_chain(
     resolution: np.ndarray,
     options: dict[str, Any],
     n_init: int,
+    hierarchical: Hierarchical,
 ) -> list[Candidate]:
     chain = fit_structure_chain(
         factory,
@@ -335,6 +337,7 @@ def _robust_chain(
         options=options,
         n_init=n_init,
         resolution=resolution,
+        hierarchical=hierarchical,
     )
     return [
         _candidate(label, chain[k].result, data, weights, chain[k].degenerate, chain[k].start)
@@ -358,8 +361,13 @@ def _robust_candidates(
 ) -> list[Candidate]:
     """Every structure's chain of fits (:func:`fit_structure_chain`), structures in parallel."""
     options = {"tol": tol, "max_iter": max_iter, "acceleration": acceleration}
+    # One hierarchical tree of the data serves every structure's chain (and, built here,
+    # travels with the initializer to joblib's workers).
+    hierarchical = Hierarchical()
+    if not isinstance(data, RowSource):  # a streamed source's starts see samples of it
+        hierarchical.tree(data, weights)
     jobs = [
-        (label, factory, counts, data, weights, base, resolution, options, n_init)
+        (label, factory, counts, data, weights, base, resolution, options, n_init, hierarchical)
         for label, factory in models.items()
     ]
     if n_jobs is None or n_jobs == 1:
