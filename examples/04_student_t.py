@@ -5,7 +5,8 @@ Run: python examples/04_student_t.py [robustness.png]
 Three elongated clusters plus 5% gross outliers spread over a box ten times wider. A
 three-component Gaussian mixture and a three-component Student-t mixture (4 degrees of
 freedom) are fitted from the same starts; the script prints how far each lands from the true
-cluster centres and shapes, and plots both fits.
+cluster centres and shapes, and plots both fits: over every row (all outliers in view), and
+zoomed on the clusters.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def centre_error(centres: np.ndarray) -> float:
     return float(max(np.linalg.norm(centres - c, axis=1).min() for c in CENTRES))
 
 
+def _rows_in_view(rows: np.ndarray, ax) -> int:
+    """How many rows lie inside the axes' limits."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    inside = (rows[:, 0] >= x0) & (rows[:, 0] <= x1) & (rows[:, 1] >= y0) & (rows[:, 1] <= y1)
+    return int(inside.sum())
+
+
 def main(path: str = "robustness.png") -> None:
     X = simulate(np.random.default_rng(1))
     options = {"initializer": RandomRows(), "n_init": 5, "random_state": 0, "max_iter": 500}
@@ -55,16 +63,24 @@ def main(path: str = "robustness.png") -> None:
     print("\nGaussian covariances (one absorbs the outliers):")
     print(np.round(gaussian.family.covariances, 2))
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), sharex=True, sharey=True)
-    scatter(X, gaussian, ax=left)
-    left.set_title("Gaussian mixture")
-    right.scatter(X[:, 0], X[:, 1], c=student.predict(X), s=6, cmap="tab10", vmin=0, vmax=9)
-    right.scatter(*t_centres.T, marker="x", s=120, color="black")
-    right.set_title("Student-t mixture (df = 4), fitted centres marked")
-    for ax in (left, right):
-        ax.set_xlim(-6, 14)
-        ax.set_ylim(-6, 14)
-    figure.tight_layout()
+    # Top row: every row, so the 450 outliers spread over the wide box are all in view.
+    # Bottom row: the same fits zoomed on the three clusters.
+    figure, axes = plt.subplots(2, 2, figsize=(11, 10), layout="constrained")
+    for column, (fit, name) in enumerate(((gaussian, "Gaussian"), (student, "Student-t"))):
+        for row in range(2):
+            ax = axes[row, column]
+            scatter(X, fit, sigmas=(1, 2) if fit is gaussian else (), ax=ax)
+            ax.scatter(*CENTRES.T, marker="+", s=150, color="black", label="true centres")
+        centres = gaussian_centres if fit is gaussian else t_centres
+        axes[0, column].scatter(*centres.T, marker="x", s=80, color="black")
+        axes[0, column].set_title(f"{name} mixture: all {len(X)} rows")
+        axes[1, column].scatter(*centres.T, marker="x", s=80, color="black")
+        axes[1, column].set_title(f"{name} mixture, zoomed (x: fitted centres)")
+        axes[1, column].set_xlim(-6, 14)
+        axes[1, column].set_ylim(-6, 14)
+    axes[0, 1].legend(loc="upper right")
+    shown = _rows_in_view(X[-450:], axes[0, 0])
+    print(f"outliers inside the full view: {shown} of 450")
     figure.savefig(path, dpi=100)
     print(f"\nplot written to {path}")
 

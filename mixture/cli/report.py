@@ -185,7 +185,9 @@ def component_table(model: SavedModel) -> list[str]:
 def plot_bytes(
     selection: ModelSelection, X: np.ndarray, names: list[str], image_format: str
 ) -> bytes:
-    """The selected model drawn over ``X`` (and the criterion curves for two columns).
+    """The selected model drawn over ``X`` (:func:`mixture.plotting.plot_fit`): for two
+    columns, classification, uncertainty, density and the criterion curves; for one, the
+    histogram with the density; for more, the pairwise grid (at most 1800 pixels a side).
 
     Parameters
     ----------
@@ -204,20 +206,10 @@ def plot_bytes(
 
     from mixture import plotting
 
-    best = selection.best_model
-    if X.shape[1] == 2:
-        wide = len({c.model for c in selection.candidates}) > 5  # room for the legend
-        figure, (left, right) = plt.subplots(1, 2, figsize=(14 if wide else 11, 4.5))
-        plotting.scatter(X, best, names=names, ax=left)
-        left.set_title(f"{selection.best.model}, {best.n_components} components")
-        plotting.criterion_curves(selection, ax=right)
-    else:
-        plotting.pairwise(X, best, names=names)
-        figure = plt.gcf()
-    figure.tight_layout()
+    figure = plotting.plot_fit(X, selection, names=names)
     buffer = io.BytesIO()
     try:
-        figure.savefig(buffer, format=image_format, dpi=110)
+        figure.savefig(buffer, format=image_format)  # the figure's dpi keeps the size bound
     finally:
         plt.close(figure)
     return buffer.getvalue()
