@@ -327,7 +327,13 @@ class _Loop:
 def _objective(mixture: Mixture, statistics: MixtureStatistics) -> float:
     """What EM ascends, per row: the mean log-likelihood of ``mixture`` (whose E-step gave
     ``statistics``) plus its family's log-prior (0 without a prior) over the total weight."""
-    prior = mixture.family.log_prior()
+    try:
+        prior = mixture.family.log_prior()
+    except ValueError:
+        # A start from given parameters whose prior is resolved from the data by the first
+        # M-step (mclust's default prior): its objective is only the floor the next accepted
+        # step replaces before any comparison, so it is taken as -inf.
+        return -math.inf
     return statistics.mean_log_likelihood + (prior / statistics.total_weight if prior else 0.0)
 
 

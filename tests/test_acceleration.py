@@ -510,3 +510,33 @@ def test_model_selection_with_squarem_chooses_as_plain_em() -> None:
         if "SQUAREM" in c.result.stop_reason
     ]
     assert passes  # the fits ran accelerated
+
+
+def test_squarem_from_given_parameters_with_the_default_prior() -> None:
+    # A start from given parameters has mclust's default prior still unresolved (the first
+    # M-step resolves it from the data): SQUAREM takes the start's objective as a floor and
+    # reaches plain EM's log-posterior; model selection's split starts are such starts.
+    from mixture import select_model
+    from mixture.gaussian.prior import DefaultPrior
+    from mixture.initializers import GivenParameters
+    from mixture.model import Mixture
+
+    rng = np.random.default_rng(5)
+    data = np.concatenate([rng.normal(0.0, 1.0, (200, 2)), rng.normal(2.0, 1.0, (200, 2))])
+    start = GaussianFamily(2, FullCovariance(), means=[[0.5, 0.5], [1.5, 1.5]],
+                           covariances=np.stack([np.eye(2)] * 2))  # fmt: skip
+    family = GaussianFamily(2, FullCovariance(), prior=DefaultPrior())
+    initializer = GivenParameters(Mixture([0.5, 0.5], start))
+    results = [
+        MixtureEM(family, initializer=initializer, tol=1e-10, max_iter=5000, acceleration=a).fit(
+            data
+        )
+        for a in (None, SQUAREM())
+    ]
+    posterior = [r.score(data) + r.family.log_prior() / data.shape[0] for r in results]
+    assert abs(posterior[1] - posterior[0]) < 1e-8
+    selection = select_model(
+        data, n_components=range(1, 4), prior=DefaultPrior(), random_state=0,
+        acceleration=SQUAREM(),
+    )  # fmt: skip
+    assert {c.start for c in selection.candidates} >= {"hierarchical"}
