@@ -274,7 +274,9 @@ class _Loop:
         self._run = run
         self._previous = previous
         self.history: list[float] = []
-        self.objective = -math.inf  # what EM ascends, at the last accepted step
+        # What EM ascends, at the last accepted step: evaluated only when an extrapolation is
+        # compared with it (a log-prior costs a factorisation per component).
+        self._last: tuple[Mixture, MixtureStatistics] | None = None
         self.passes = 0
         self.rejected = 0
         self.stop: Stop | None = None
@@ -302,12 +304,17 @@ class _Loop:
         change = log_likelihood - (self.history[-1] if self.history else self._previous)
         updated = self._m_step(mixture, statistics)
         self.history.append(log_likelihood)
-        self.objective = _objective(mixture, statistics)
+        self._last = (mixture, statistics)
         state = AcceleratedState(
             self._run, self.passes, log_likelihood, change, updated, extrapolated=extrapolated
         )
         self.stop = self._notify(state)
         return updated
+
+    @property
+    def objective(self) -> float:
+        """The objective at the last accepted step (``-inf`` before the first)."""
+        return -math.inf if self._last is None else _objective(*self._last)
 
     def outcome(self, mixture: Mixture) -> AcceleratedRun:
         assert self.stop is not None
