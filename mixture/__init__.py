@@ -26,6 +26,7 @@ from mixture.components import (
     Bernoulli,
     Categorical,
     Exponential,
+    Frozen,
     Gamma,
     Independent,
     LogNormal,
@@ -69,7 +70,9 @@ from mixture.initializers import (
     RandomResponsibilities,
     RandomRows,
 )
+from mixture.labels import ComponentKnowledge
 from mixture.minibatch import MiniBatchGaussianMixture
+from mixture.mixing import EqualWeights, FixedWeights, MixingWeights
 from mixture.model import Mixture, MixtureStatistics
 from mixture.online import OnlineEM
 from mixture.selection import Candidate, ModelSelection, select_model
@@ -87,6 +90,7 @@ __all__ = [
     "Categorical",
     "Component",
     "ComponentFamily",
+    "ComponentKnowledge",
     "ComponentList",
     "ConvergenceWarning",
     "CovarianceStructure",
@@ -96,8 +100,11 @@ __all__ = [
     "DegenerateRunWarning",
     "DiagonalCovariance",
     "EmptyComponentWarning",
+    "EqualWeights",
     "Exponential",
     "FewDistinctRowsWarning",
+    "FixedWeights",
+    "Frozen",
     "FullCovariance",
     "Gamma",
     "Gaussian",
@@ -117,6 +124,7 @@ __all__ = [
     "LogNormal",
     "MaxIterations",
     "MiniBatchGaussianMixture",
+    "MixingWeights",
     "Mixture",
     "MixtureEM",
     "MixtureResult",

@@ -447,7 +447,8 @@ def _extrapolated(
             if np.any((weights == 0) & (s2.component_weight > 0)):
                 return None  # a component emptied by the extrapolation alone
             family = base.family.m_step(combined.family_statistics)
-            mixture = Mixture.from_m_step(weights, family)
+            fixed = base.weights if base.fixed_weights else None  # given weights stay
+            mixture = Mixture.from_m_step(weights, family, fixed)
     except (ValueError, ArithmeticError):  # DegenerateComponentError, LinAlgError, ...
         return None
     if caught:  # a warning (an empty component, an M-step gone astray): not trusted

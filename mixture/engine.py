@@ -41,6 +41,8 @@ from mixture.exceptions import (
 from mixture.executors import Executor, default_executor
 from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
+from mixture.labels import ComponentKnowledge, as_knowledge
+from mixture.mixing import MixingWeights, check_mixing_weights
 from mixture.model import Mixture, MixtureStatistics, weighted_statistics
 from mixture.result import MixtureResult
 from mixture.sources import ArraySource, RowSource, as_source
@@ -61,7 +63,10 @@ class MixtureEM:
         template is fine) or a list of components, possibly of different types. The
         initializer decides the starting parameters; the model supplies the settings.
     initializer : Initializer, default KMeans()
-        Starting point of each run (see :mod:`mixture.initializers`).
+        Starting point of each run (see :mod:`mixture.initializers`). For a fitted family
+        with frozen parameters (``GaussianFamily(..., frozen_means=...)``, or components
+        wrapped in :class:`~mixture.components.Frozen`) the default is the family's own
+        parameters with equal weights.
     tol : float or None, default 1e-3
         Convergence tolerance on the change of mean log-likelihood per row: adds the callback
         ``Tolerance(tol)``. ``None`` leaves convergence to your callbacks.
@@ -92,6 +97,10 @@ class MixtureEM:
         EM's monotonicity kept): the same fit in fewer passes over the data where plain EM
         converges slowly. The callbacks then see one state per accepted step, whose
         ``iteration`` counts passes over the data, so ``max_iter`` limits passes.
+    mixing_weights : MixingWeights, optional
+        Mixing weights known in advance (:mod:`mixture.mixing`): ``EqualWeights()`` or
+        ``FixedWeights(values)``. Every M-step keeps them, and they count no free
+        parameter. By default they are estimated.
 
     Examples
     --------
@@ -118,9 +127,18 @@ class MixtureEM:
         init_sample_size: int | None = DEFAULT_INIT_SAMPLE_SIZE,
         executor: Executor | None = None,
         acceleration: Acceleration | None = None,
+        mixing_weights: MixingWeights | None = None,
     ) -> None:
         self.family = as_family(model)
-        self.initializer = KMeans() if initializer is None else initializer
+        if initializer is None:
+            # A family with frozen parameters is fitted: its own parameters are the start
+            # (a partition from k-means would not know which component is which).
+            initializer = (
+                GivenParameters(_equal_weights_mixture(self.family))
+                if self.family.is_fitted and self.family.has_frozen_parameters
+                else KMeans()
+            )
+        self.initializer = initializer
         if not isinstance(self.initializer, Initializer):
             raise ValueError(
                 f"initializer must be a mixture.initializers.Initializer; got {initializer!r}"
@@ -158,6 +176,9 @@ class MixtureEM:
                 f"got {acceleration!r}"
             )
         self.acceleration = acceleration
+        self.mixing_weights = check_mixing_weights(mixing_weights)
+        if self.mixing_weights is not None:
+            self.mixing_weights.weights(self.n_components)  # the right number of values
 
     @property
     def n_components(self) -> int:
@@ -209,11 +230,19 @@ class MixtureEM:
         return self._e_step(data, mixture, weights)
 
     def _e_step(
-        self, data: np.ndarray, mixture: Mixture, weights: np.ndarray | None
+        self,
+        data: np.ndarray,
+        mixture: Mixture,
+        weights: np.ndarray | None,
+        knowledge: ComponentKnowledge | None = None,
     ) -> MixtureStatistics:
         # The map-reduce: chunks in parallel threads, their statistics added in chunk order.
         def chunk_statistics(rows: slice) -> MixtureStatistics:
-            return mixture.chunk_statistics(data[rows], None if weights is None else weights[rows])
+            return mixture.chunk_statistics(
+                data[rows],
+                None if weights is None else weights[rows],
+                log_mask=None if knowledge is None else knowledge.log_mask(rows),
+            )
 
         return sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
 
@@ -232,6 +261,11 @@ class MixtureEM:
     ) -> Mixture:
         empty = _EMPTY if component_weight.all() else np.flatnonzero(~(component_weight > 0))
         new_family = family.m_step(family_statistics)
+        fixed = (
+            None
+            if self.mixing_weights is None
+            else self.mixing_weights.weights(component_weight.shape[0])
+        )
         if empty.size:
             warnings.warn(
                 f"component(s) {empty.tolist()} received zero responsibility; they keep their "
@@ -239,7 +273,7 @@ class MixtureEM:
                 EmptyComponentWarning,
                 stacklevel=2,
             )
-        return Mixture.from_m_step(component_weight, new_family)
+        return Mixture.from_m_step(component_weight, new_family, fixed)
 
     # -- initialisation ---------------------------------------------------------------------
     def initialize(self, X: Any, sample_weight: Any = None, *, random_state: Any = None) -> Mixture:
@@ -266,11 +300,30 @@ class MixtureEM:
         weights: np.ndarray | None,
         rng: np.random.Generator,
         initializer: Initializer,
+        knowledge: ComponentKnowledge | None = None,
+        run: int = 0,
     ) -> Mixture:
+        if knowledge is not None and run == 0 and knowledge.covers_every_component:
+            # The first run starts from the known rows alone (each component fitted to the
+            # rows known to be its own): the unknown rows cannot pull it into another basin.
+            try:
+                return self._start_from(data, weights, knowledge.known_responsibilities())
+            except DegenerateComponentError:
+                pass  # too few known rows for a component's parameters: the initializer
         start = initializer.initialize(data, self.n_components, sample_weight=weights, rng=rng)
         if isinstance(start, Mixture):
             return self._checked_start(start, data.shape[1])
         assignment = _checked_assignment(start, data.shape[0], self.n_components, initializer)
+        if knowledge is not None:  # the start's responsibilities kept to the known components
+            assignment = knowledge.restrict(
+                _responsibilities_of(assignment, slice(None), self.n_components, np.float64)
+            )
+        return self._start_from(data, weights, assignment)
+
+    def _start_from(
+        self, data: np.ndarray, weights: np.ndarray | None, assignment: np.ndarray
+    ) -> Mixture:
+        """The M-step of a start's labels ``(n,)`` or responsibilities ``(n, K)``."""
 
         def chunk_statistics(rows: slice) -> MixtureStatistics:
             chunk_resp = _responsibilities_of(assignment, rows, self.n_components, data.dtype)
@@ -312,7 +365,12 @@ class MixtureEM:
                 )
         return source
 
-    def _source_e_step(self, source: RowSource, mixture: Mixture) -> MixtureStatistics:
+    def _source_e_step(
+        self, source: RowSource, mixture: Mixture, knowledge: ComponentKnowledge | None = None
+    ) -> MixtureStatistics:
+        if knowledge is not None:  # in-memory rows (checked by fit): chunks of the array
+            assert isinstance(source, ArraySource)
+            return self._e_step(source.X, mixture, source.weights, knowledge)
         if self.executor is None and isinstance(source, ArraySource):  # slices, shared pool
             return self._e_step(source.X, mixture, source.weights)
         executor = self.executor if self.executor is not None else default_executor(source)
@@ -320,12 +378,17 @@ class MixtureEM:
         return executor.e_step(mixture, source, rows)
 
     def _start_rows(
-        self, source: RowSource, initializer: Initializer
+        self,
+        source: RowSource,
+        initializer: Initializer,
+        knowledge: ComponentKnowledge | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The rows the initializer sees: all of an in-memory array that is small enough (or
-        when ``init_sample_size`` is None), else a content-keyed sample."""
+        when ``init_sample_size`` is None, or with known components, which are per row),
+        else a content-keyed sample."""
         size = self.init_sample_size
-        if isinstance(source, ArraySource) and (size is None or source.n_rows <= size):
+        whole = size is None or knowledge is not None
+        if isinstance(source, ArraySource) and (whole or source.n_rows <= size):
             return source.X, source.weights
         if isinstance(initializer, GivenParameters):  # reads no rows: no sample needed
             return np.empty((0, source.n_features)), None
@@ -353,6 +416,7 @@ class MixtureEM:
         mixture: Mixture,
         run: int,
         previous: float = -np.inf,
+        knowledge: ComponentKnowledge | None = None,
     ) -> MixtureResult:
         """EM iterations until a callback stops; ``previous`` is the log-likelihood the first
         change is measured from (a warm start's last value, else -inf)."""
@@ -364,7 +428,7 @@ class MixtureEM:
             if self.acceleration is not None:  # the acceleration runs the loop
                 accelerated = self.acceleration.iterate(
                     mixture,
-                    e_step=lambda current: self._source_e_step(source, current),
+                    e_step=lambda current: self._source_e_step(source, current, knowledge),
                     m_step=self.m_step,
                     notify=lambda state: _combine(
                         [callback.on_iteration(state) for callback in self.callbacks]
@@ -374,7 +438,7 @@ class MixtureEM:
                 )
                 mixture, history, stop = accelerated.mixture, accelerated.history, accelerated.stop
             while stop is None:
-                statistics = self._source_e_step(source, mixture)
+                statistics = self._source_e_step(source, mixture, knowledge)
                 log_likelihood = statistics.mean_log_likelihood
                 change = log_likelihood - (history[-1] if history else previous)
                 mixture = self.m_step(mixture, statistics)
@@ -393,7 +457,12 @@ class MixtureEM:
         return result
 
     def fit(
-        self, X: Any, sample_weight: Any = None, *, warm_start: Mixture | None = None
+        self,
+        X: Any,
+        sample_weight: Any = None,
+        *,
+        warm_start: Mixture | None = None,
+        labels: Any = None,
     ) -> MixtureResult:
         """Fit by EM: ``n_init`` runs, keeping the one with the highest final log-likelihood.
 
@@ -408,6 +477,13 @@ class MixtureEM:
             initializer; one run. When it is a :class:`MixtureResult`, the first iteration's
             change is measured from its ``lower_bound`` (as scikit-learn does), so a run that
             was already converged stops after one iteration.
+        labels : array-like of int of shape (n_samples,) or ComponentKnowledge, optional
+            Semi-supervised EM: the known component of some rows (``-1`` where unknown), or
+            a :class:`~mixture.labels.ComponentKnowledge` of allowed sets or prior
+            probabilities. Known rows keep their component in every E-step (and in the
+            start); the others are estimated. The log-likelihood reported (and maximised)
+            is the semi-supervised model's (:mod:`mixture.labels`). Needs in-memory rows
+            (an array or memory map); the initializer then sees all rows.
 
         Returns
         -------
@@ -430,6 +506,14 @@ class MixtureEM:
             succeeded: that run is skipped, the best of the others is kept.
         """
         source = self._checked_source(X, sample_weight)
+        knowledge = None
+        if labels is not None:
+            if not isinstance(source, ArraySource):
+                raise ValueError(
+                    "labels need in-memory rows (an array or a memory map); "
+                    f"got {type(source).__name__}"
+                )
+            knowledge = as_knowledge(labels, self.n_components, source.n_rows)
         rng = check_random_state(self.random_state)
         previous = -np.inf
         if warm_start is not None:
@@ -452,11 +536,11 @@ class MixtureEM:
             for run in range(n_runs):
                 try:
                     if start_rows is None:  # one sample for every run, drawn once
-                        start_rows = self._start_rows(source, initializer)
-                    start = self._initialize(*start_rows, rng, initializer)
+                        start_rows = self._start_rows(source, initializer, knowledge)
+                    start = self._initialize(*start_rows, rng, initializer, knowledge, run)
                     if run == n_runs - 1:
                         start_rows = None  # the sample is not needed during the last run
-                    result = self._run(source, start, run, previous)
+                    result = self._run(source, start, run, previous, knowledge)
                 except DegenerateComponentError as error:
                     failures.append((run, error))
                     continue
@@ -491,6 +575,10 @@ class MixtureEM:
 
 
 _EMPTY = np.empty(0, dtype=np.intp)
+
+
+def _equal_weights_mixture(family: ComponentFamily) -> Mixture:
+    return Mixture(np.full(family.n_components, 1.0 / family.n_components), family)
 
 
 def _sample_seed(random_state: Any) -> int:

@@ -36,6 +36,8 @@ from mixture.initializers import (
     RandomResponsibilities,
     RandomRows,
 )
+from mixture.labels import ComponentKnowledge
+from mixture.mixing import EqualWeights
 from mixture.model import Mixture
 from mixture.sources import is_dask_collection
 
@@ -186,6 +188,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Extra :mod:`mixture.callbacks`, called after every iteration.
     chunk_size : int, optional
         Rows per chunk (memory/speed only; see :class:`~mixture.MixtureEM`).
+    equal_weights : bool, default False
+        Keep the mixing weights at ``1 / n_components`` (mclust's ``equalPro``): they are
+        not estimated and count no free parameter in :meth:`bic` and :meth:`aic`.
+    semi_supervised : bool, default False
+        Let ``fit(X, y)`` take ``y`` as the known component of some rows, ``-1`` where
+        unknown (scikit-learn's semi-supervised convention): those rows keep their
+        component in every E-step, the others are estimated, and the log-likelihood is the
+        semi-supervised model's (:mod:`mixture.labels`). Off by default, because
+        scikit-learn's tools pass a supervised task's class labels as ``y`` (a Pipeline,
+        ``cross_val_score``), which are not component indices.
 
     Attributes
     ----------
@@ -238,6 +250,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "precisions_init": ["array-like", None],
         "callbacks": [list, tuple, None],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+        "equal_weights": ["boolean"],
+        "semi_supervised": ["boolean"],
     }
 
     def __init__(
@@ -259,6 +273,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose_interval: int = 10,
         callbacks: Any = None,
         chunk_size: int | None = None,
+        equal_weights: bool = False,
+        semi_supervised: bool = False,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -276,6 +292,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.callbacks = callbacks
         self.chunk_size = chunk_size
+        self.equal_weights = equal_weights
+        self.semi_supervised = semi_supervised
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -284,7 +302,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+        y : array-like of int of shape (n_samples,), optional
+            Ignored unless ``semi_supervised=True``: then the known component of each row,
+            ``-1`` where unknown.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; an integer weight equals repeating the row.
 
@@ -319,13 +339,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = None if sample_weight is None else np.asarray(sample_weight)
         continuing = self.warm_start and hasattr(self, "result_")
         max_iter = check_int(self.max_iter, name="max_iter", minimum=0)
+        labels = None
+        if self.semi_supervised and y is not None:
+            labels = ComponentKnowledge.from_labels(y, n_components)
         try:
             if max_iter == 0:
                 result = self._initialise_only(engine, data, weights)
             elif continuing:
-                result = engine.fit(data, weights, warm_start=self.result_)
+                result = engine.fit(data, weights, warm_start=self.result_, labels=labels)
             else:
-                result = engine.fit(data, weights)
+                result = engine.fit(data, weights, labels=labels)
         except DegenerateComponentError as error:
             raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
         self._store(result, data.dtype)
@@ -387,6 +410,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             random_state=self._seed(),
             chunk_size=self.chunk_size,
             init_sample_size=None,  # initialise on every row, as scikit-learn does
+            mixing_weights=EqualWeights() if self.equal_weights else None,
         )
 
     def _seed(self) -> Any:

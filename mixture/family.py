@@ -117,6 +117,12 @@ class ComponentFamily(ABC):
         ascends ``log L + log_prior()`` (see :class:`~mixture.GaussianFamily`)."""
         return 0.0
 
+    @property
+    def has_frozen_parameters(self) -> bool:
+        """Whether the M-step keeps some of the family's parameters as given (then EM
+        starts from the family's own parameters by default)."""
+        return False
+
     def degeneracies(
         self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
     ) -> list[Any]:
@@ -245,6 +251,13 @@ class ComponentList(ComponentFamily):
             component.from_statistics(stats) if stats.total_weight > 0 else component
             for component, stats in zip(self._components, statistics.items, strict=True)
         )
+
+    @property
+    def has_frozen_parameters(self) -> bool:
+        """Whether a component is :class:`~mixture.components.Frozen`."""
+        from mixture.components.frozen import Frozen  # the component types sit below
+
+        return any(isinstance(component, Frozen) for component in self._components)
 
     def with_parameters_from(self, other: ComponentFamily) -> ComponentList:
         """Each component's settings with the matching component's parameters of ``other``."""
@@ -376,6 +389,10 @@ class JoinedFamily(ComponentFamily):
     def log_prior(self) -> float:
         """Sum of the parts' log-priors (parts without one add 0)."""
         return float(sum(part.log_prior() for part in self._parts))
+
+    @property
+    def has_frozen_parameters(self) -> bool:
+        return any(part.has_frozen_parameters for part in self._parts)
 
     def degeneracies(
         self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None

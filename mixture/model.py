@@ -155,7 +155,13 @@ class Mixture:
     family : ComponentFamily
     """
 
-    def __init__(self, weights: Any, family: ComponentFamily | list[Component]) -> None:
+    def __init__(
+        self,
+        weights: Any,
+        family: ComponentFamily | list[Component],
+        *,
+        fixed_weights: bool = False,
+    ) -> None:
         family = as_family(family)
         if not family.is_fitted:
             raise ValueError("a Mixture needs a fitted family (with parameters)")
@@ -175,20 +181,37 @@ class Mixture:
         self._weights = weights if normalised else weights / total
         self._family = family
         self._log_weights = _log_weights(self._weights)
+        self._fixed_weights = bool(fixed_weights)
 
     @classmethod
-    def from_m_step(cls, component_weight: np.ndarray, family: ComponentFamily) -> Mixture:
+    def from_m_step(
+        cls,
+        component_weight: np.ndarray,
+        family: ComponentFamily,
+        fixed: np.ndarray | None = None,
+    ) -> Mixture:
         """The mixture an M-step gives: weights ``N_k / N`` from the summed responsibilities
-        ``(K,)`` (non-negative, some positive) and the family the M-step fitted. Skips the
-        validation of the public constructor, which an EM iteration on a few hundred rows
-        would spend a tenth of its time on."""
+        ``(K,)`` (non-negative, some positive), or the ``fixed`` weights when the model's
+        weights are not estimated (:mod:`mixture.mixing`), and the family the M-step
+        fitted. Skips the validation of the public constructor, which an EM iteration on a
+        few hundred rows would spend a tenth of its time on."""
         mixture = cls.__new__(cls)
-        weights = component_weight / component_weight.sum()
-        total = weights.sum()  # renormalised beyond round-off, as the constructor does
-        mixture._weights = weights if abs(total - 1.0) <= _ROUND_OFF else weights / total
+        if fixed is None:
+            weights = component_weight / component_weight.sum()
+            total = weights.sum()  # renormalised beyond round-off, as the constructor does
+            mixture._weights = weights if abs(total - 1.0) <= _ROUND_OFF else weights / total
+        else:
+            mixture._weights = fixed
         mixture._family = family
         mixture._log_weights = _log_weights(mixture._weights)
+        mixture._fixed_weights = fixed is not None
         return mixture
+
+    @property
+    def fixed_weights(self) -> bool:
+        """Whether the mixing weights were given rather than estimated (they then count no
+        free parameter)."""
+        return getattr(self, "_fixed_weights", False)  # mixtures pickled before it: False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(weights={self._weights.round(4).tolist()}, {self._family!r})"
@@ -216,8 +239,10 @@ class Mixture:
 
     @property
     def n_parameters(self) -> int:
-        """Free parameters: the family's plus ``n_components - 1`` mixing weights."""
-        return self._family.n_parameters + self.n_components - 1
+        """Free parameters: the family's plus ``n_components - 1`` mixing weights (none when
+        the weights are :attr:`fixed_weights`)."""
+        free_weights = 0 if self.fixed_weights else self.n_components - 1
+        return self._family.n_parameters + free_weights
 
     # -- per chunk ----------------------------------------------------------------------------
     def log_joint(self, X: np.ndarray) -> np.ndarray:
@@ -227,15 +252,30 @@ class Mixture:
         return out
 
     def chunk_statistics(
-        self, X: np.ndarray, sample_weight: np.ndarray | None = None
+        self,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        *,
+        log_mask: np.ndarray | None = None,
     ) -> MixtureStatistics:
-        """E-step on validated rows: responsibilities, then their sufficient statistics."""
-        fused = self._family.fused_e_step(X, self._log_weights, sample_weight)
+        """E-step on validated rows: responsibilities, then their sufficient statistics.
+
+        ``log_mask`` ``(n, K)``, when given, is added to the log joint densities before they
+        are normalised (``-inf`` excludes a component): the semi-supervised E-step of
+        :mod:`mixture.labels`, whose log-likelihood the statistics then carry.
+        """
+        fused = (
+            None
+            if log_mask is not None
+            else self._family.fused_e_step(X, self._log_weights, sample_weight)
+        )
         if fused is not None:
             component_weight, statistics, log_likelihood = fused
             total_weight = float(X.shape[0] if sample_weight is None else sample_weight.sum())
             return MixtureStatistics(component_weight, statistics, log_likelihood, total_weight)
         resp = self.log_joint(X)
+        if log_mask is not None:
+            resp += log_mask.astype(resp.dtype, copy=False)
         log_density = log_density_and_responsibilities(resp)
         return weighted_statistics(self._family, X, resp, sample_weight, log_density)
 

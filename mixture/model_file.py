@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mixture.components import Independent, StudentT
+from mixture.components import Frozen, Independent, StudentT
 from mixture.contract import Component
 from mixture.family import ComponentFamily, ComponentList, JoinedFamily
 from mixture.file_types import ModelFileError, register
@@ -50,7 +50,9 @@ __all__ = [
 ]
 
 FORMAT = "mixture-em model"
-SCHEMA_VERSION = 2
+#: 1: weights and family; 2: feature names, preprocessing, selection; 3: ``fixed_weights``
+#: (written when the mixing weights were given, not estimated).
+SCHEMA_VERSION = 3
 
 
 def _structure(name: Any) -> CovarianceStructure:
@@ -58,7 +60,8 @@ def _structure(name: Any) -> CovarianceStructure:
 
 
 def _decode_gaussian_family(d: dict[str, Any]) -> GaussianFamily:
-    _fields(d, ("structure", "reg_covar", "means", "covariances"))
+    frozen = ("frozen_means", "frozen_covariances")
+    _fields(d, ("structure", "reg_covar", "means", "covariances"), frozen)
     means = _numbers(d["means"], "means", ndim=2)
     return GaussianFamily(
         means.shape[0],
@@ -66,7 +69,21 @@ def _decode_gaussian_family(d: dict[str, Any]) -> GaussianFamily:
         reg_covar=_real(d["reg_covar"], "reg_covar"),
         means=means,
         covariances=_numbers(d["covariances"], "covariances"),
+        **{name: _integer_lists([d[name]], name)[0] for name in frozen if name in d},
     )
+
+
+def _encode_gaussian_family(family: GaussianFamily) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "structure": family.structure.name,
+        "reg_covar": family.reg_covar,
+        "means": _array(family.means),
+        "covariances": _array(family.covariances),
+    }
+    for name in ("frozen_means", "frozen_covariances"):  # written only when used
+        if getattr(family, name):
+            entry[name] = list(getattr(family, name))
+    return entry
 
 
 def _decode_gaussian(d: dict[str, Any]) -> Gaussian:
@@ -117,17 +134,15 @@ def _decode_component_list(d: dict[str, Any]) -> ComponentList:
     )
 
 
-register(
-    GaussianFamily,
-    "GaussianFamily",
-    lambda f: {
-        "structure": f.structure.name,
-        "reg_covar": f.reg_covar,
-        "means": _array(f.means),
-        "covariances": _array(f.covariances),
-    },
-    _decode_gaussian_family,
-)
+register(GaussianFamily, "GaussianFamily", _encode_gaussian_family, _decode_gaussian_family)
+
+
+def _decode_frozen(d: dict[str, Any]) -> Frozen:
+    _fields(d, ("component",))
+    return Frozen(_decode(d["component"], "frozen component"))
+
+
+register(Frozen, "Frozen", lambda f: {"component": _encode(f.component)}, _decode_frozen)
 register(
     Gaussian,
     "Gaussian",
@@ -232,6 +247,8 @@ def model_to_dict(
         "preprocessing": preprocessing,
         "selection": saved.selection,
     }
+    if saved.mixture.fixed_weights:
+        document["fixed_weights"] = True
     try:  # the selection's metadata must itself be plain JSON
         json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -259,6 +276,8 @@ def model_from_dict(document: Any) -> SavedModel:
     known = {"format", "schema_version", "weights", "family"}
     if version >= 2:
         known |= {"feature_names", "preprocessing", "selection"}
+    if version >= 3:
+        known |= {"fixed_weights"}
     unknown = sorted(set(document) - known)
     if unknown:
         raise ModelFileError(
@@ -271,8 +290,15 @@ def model_from_dict(document: Any) -> SavedModel:
         family = ComponentList([family])
     if not isinstance(family, ComponentFamily):
         raise ModelFileError("'family' does not describe a component family")
+    fixed_weights = document.get("fixed_weights", False)
+    if not isinstance(fixed_weights, bool):
+        raise ModelFileError(
+            f"'fixed_weights' must be true or false; found {json.dumps(fixed_weights)[:40]}"
+        )
     try:
-        mixture = Mixture(_numbers(document["weights"], "weights", ndim=1), family)
+        mixture = Mixture(
+            _numbers(document["weights"], "weights", ndim=1), family, fixed_weights=fixed_weights
+        )
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid weights: {exc}") from None
     try:

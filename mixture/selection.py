@@ -37,6 +37,7 @@ from mixture.gaussian import (
 )
 from mixture.hierarchical import Hierarchical
 from mixture.initializers import Initializer
+from mixture.mixing import EqualWeights, MixingWeights
 from mixture.robust_start import fit_structure_chain
 from mixture.sources import ArraySource, RowSource, as_source, rows_weight
 
@@ -359,9 +360,15 @@ def _robust_candidates(
     n_jobs: int | None,
     progress: Callable[[int, int, Candidate], None] | None,
     acceleration: Any = None,
+    mixing_weights: MixingWeights | None = None,
 ) -> list[Candidate]:
     """Every structure's chain of fits (:func:`fit_structure_chain`), structures in parallel."""
-    options = {"tol": tol, "max_iter": max_iter, "acceleration": acceleration}
+    options = {
+        "tol": tol,
+        "max_iter": max_iter,
+        "acceleration": acceleration,
+        "mixing_weights": mixing_weights,
+    }
     # One hierarchical tree of the data serves every structure's chain (and, built here,
     # travels with the initializer to joblib's workers).
     hierarchical = Hierarchical()
@@ -439,6 +446,7 @@ def select_model(
     online: bool = False,
     batch_size: int = 1024,
     acceleration: Acceleration | None = DEFAULT_ACCELERATION,
+    equal_weights: bool = False,
 ) -> ModelSelection:
     """Fit every model x number of components and rank them by an information criterion.
 
@@ -502,6 +510,11 @@ def select_model(
         twelve (with and without a prior) at about half the CPU time; a few unselected
         candidates reach other local optima than with plain EM steps, some higher, some
         lower. Not used by ``online=True`` (its single pass has nothing to accelerate).
+    equal_weights : bool, default False
+        Fit every candidate with equal mixing weights ``1 / K`` (mclust's ``equalPro``):
+        they are not estimated and count no free parameter. The robust start's guarantee
+        that the log-likelihood never decreases in K then no longer holds (a duplicated
+        component changes the weights).
 
     Returns
     -------
@@ -534,6 +547,9 @@ def select_model(
         )
     if not models:
         raise ValueError("no models to try")
+    if online and equal_weights:
+        raise ValueError("equal_weights=True is for batch EM; online=True estimates the weights")
+    mixing = EqualWeights() if equal_weights else None
     if online and acceleration is DEFAULT_ACCELERATION:
         acceleration = None  # the default is for batch EM
     if online and (initializer is not None or acceleration is not None or n_init != 1):
@@ -558,6 +574,7 @@ def select_model(
             progress,
             batch_size if online else None,
             acceleration,
+            mixing,
         )
 
 
@@ -577,6 +594,7 @@ def _select(
     progress: Callable[[int, int, Candidate], None] | None,
     online_batch_size: int | None = None,
     acceleration: Any = None,
+    mixing_weights: MixingWeights | None = None,
 ) -> ModelSelection:
     base = _base_seed(random_state)
     if isinstance(data, RowSource):  # judged on the content-keyed sample of the rows
@@ -597,6 +615,7 @@ def _select(
             n_jobs,
             progress,
             acceleration,
+            mixing_weights,
         )
         return ModelSelection(tuple(candidates), criterion)
     grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
@@ -607,6 +626,7 @@ def _select(
         "max_iter": max_iter,
         "n_init": n_init,
         "acceleration": acceleration,
+        "mixing_weights": mixing_weights,
     }
     fit = _fit_candidate
     if online_batch_size is not None:

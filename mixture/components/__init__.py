@@ -3,6 +3,7 @@
 from mixture.components.bernoulli import Bernoulli
 from mixture.components.categorical import Categorical
 from mixture.components.exponential import Exponential
+from mixture.components.frozen import Frozen
 from mixture.components.gamma import Gamma
 from mixture.components.independent import Independent
 from mixture.components.lognormal import LogNormal
@@ -16,6 +17,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "Frozen",
     "Gamma",
     "Independent",
     "LogNormal",

@@ -217,6 +217,12 @@ class CovarianceStructure(ABC):
         returns ``new``)."""
         return self.form.keep_where(new, old, keep)
 
+    #: Whether each component's covariance is estimated from its own scatter alone (full,
+    #: diagonal, spherical): then one component's covariance can be frozen while the others
+    #: are estimated. Structures that share a part (tied, or a common volume, shape or
+    #: orientation) freeze all covariances or none.
+    independent_components: bool = False
+
     @property
     def component_structure(self) -> CovarianceStructure:
         """Structure of one component viewed on its own (``Tied`` gives ``Full``; a model
@@ -287,6 +293,8 @@ class CovarianceStructure(ABC):
 
 class FullCovariance(CovarianceStructure):
     """Each component has its own unrestricted covariance matrix (mclust's VVV)."""
+
+    independent_components = True
 
     name = "full"
     mclust_name = "VVV"
@@ -386,6 +394,8 @@ class DiagonalCovariance(CovarianceStructure):
     """Each component has its own diagonal covariance (independent features; mclust's
     VVI)."""
 
+    independent_components = True
+
     name = "diag"
     mclust_name = "VVI"
     form = DiagonalForm()
@@ -430,6 +440,8 @@ class DiagonalCovariance(CovarianceStructure):
 
 class SphericalCovariance(CovarianceStructure):
     """Each component has one variance shared by all features (mclust's VII)."""
+
+    independent_components = True
 
     name = "spherical"
     mclust_name = "VII"

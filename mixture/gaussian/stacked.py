@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,20 @@ def _check_resolvable(
         )
 
 
+def _component_indices(values: Any, n_components: int, name: str) -> tuple[int, ...]:
+    """Sorted distinct component indices in ``0 .. n_components - 1``, checked."""
+    try:
+        indices = sorted({int(operator.index(value)) for value in values})
+    except TypeError:
+        raise ValueError(f"{name} must be component indices (integers); got {values!r}") from None
+    bad = [index for index in indices if not 0 <= index < n_components]
+    if bad:
+        raise ValueError(
+            f"{name} must be component indices in 0 .. {n_components - 1}; got {bad[0]}"
+        )
+    return tuple(indices)
+
+
 class StackedGaussians:
     """K Gaussians sharing a covariance structure: the parameters and numerics of
     :class:`~mixture.gaussian.family.GaussianFamily` (see it for the parameters)."""
@@ -85,6 +100,8 @@ class StackedGaussians:
         means: Any = None,
         covariances: Any = None,
         prior: ConjugatePrior | DefaultPrior | None = None,
+        frozen_means: Any = (),
+        frozen_covariances: Any = (),
     ) -> None:
         self._n_components = check_int(n_components, name="n_components", minimum=1)
         structure = FullCovariance() if structure is None else structure
@@ -105,6 +122,21 @@ class StackedGaussians:
                 "have a MAP M-step (full, tied, diag, spherical, EII and EEI)"
             )
         self._prior = prior
+        self._frozen_means = _component_indices(frozen_means, self._n_components, "frozen_means")
+        self._frozen_covariances = _component_indices(
+            frozen_covariances, self._n_components, "frozen_covariances"
+        )
+        if self._frozen_covariances and not structure.independent_components:
+            if len(self._frozen_covariances) != self._n_components:
+                raise ValueError(
+                    f"{structure!r} shares parts of its covariances between components: "
+                    "freeze all of them (frozen_covariances=range(n_components)) or none"
+                )
+        if prior is not None and (self._frozen_means or self._frozen_covariances):
+            raise ValueError(
+                "frozen parameters with a prior are not supported: the MAP M-step would "
+                "need the prior's mode given the frozen values"
+            )
         if (means is None) != (covariances is None):
             raise ValueError("give both means and covariances, or neither (unfitted template)")
         self._means: np.ndarray | None = None
@@ -158,6 +190,8 @@ class StackedGaussians:
         fitted._structure = self._structure
         fitted._reg_covar = self._reg_covar
         fitted._prior = self._prior if prior is None else prior
+        fitted._frozen_means = self._frozen_means
+        fitted._frozen_covariances = self._frozen_covariances
         fitted._set_parameters(means, covariances)
         return fitted
 
@@ -182,10 +216,18 @@ class StackedGaussians:
     def __repr__(self) -> str:
         state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
         prior = "" if self._prior is None else f"prior={self._prior!r}, "
+        frozen = "".join(
+            f"{name}={list(indices)}, "
+            for name, indices in (
+                ("frozen_means", self._frozen_means),
+                ("frozen_covariances", self._frozen_covariances),
+            )
+            if indices
+        )
         return (
             f"{type(self).__name__}(n_components={self._n_components}, "
             f"structure={self._structure!r}, "
-            f"reg_covar={self._reg_covar}, {prior}{state})"
+            f"reg_covar={self._reg_covar}, {prior}{frozen}{state})"
         )
 
     # -- properties -------------------------------------------------------------------------
@@ -213,6 +255,21 @@ class StackedGaussians:
     @property
     def prior(self) -> ConjugatePrior | DefaultPrior | None:
         return self._prior
+
+    @property
+    def frozen_means(self) -> tuple[int, ...]:
+        """Components whose mean the M-step keeps."""
+        return self._frozen_means
+
+    @property
+    def frozen_covariances(self) -> tuple[int, ...]:
+        """Components whose covariance the M-step keeps."""
+        return self._frozen_covariances
+
+    @property
+    def has_frozen_parameters(self) -> bool:
+        """Whether the M-step keeps some parameters as given."""
+        return bool(self._frozen_means or self._frozen_covariances)
 
     def log_prior(self) -> float:
         """``log p(means, covariances)`` under the prior (0 without one).
@@ -325,10 +382,19 @@ class StackedGaussians:
             raise DegenerateComponentError("no component received any weight")
         n_features = statistics.mean.shape[1]
         prior = self._prior
+        scatter, means = statistics.scatter, statistics.mean
+        if self._frozen_means and self.is_fitted:
+            # Each component's covariance is estimated about its own mean: a frozen mean
+            # mu_k moves the scatter to W_k + N_k (xbar_k - mu_k)(xbar_k - mu_k)^T.
+            frozen = np.zeros(self._n_components, dtype=bool)
+            frozen[list(self._frozen_means)] = True
+            offset = np.where(frozen[:, None], statistics.mean - self._means, 0.0)
+            scatter = scatter + self._structure.form.merge_term(offset, statistics.weight)
+            means = np.where(frozen[:, None], self._means, statistics.mean)
         if prior is None:
             if self.is_fitted:
                 covariances = self._structure.from_scatter_near(
-                    statistics.scatter,
+                    scatter,
                     statistics.weight,
                     self._reg_covar,
                     n_features,
@@ -336,9 +402,8 @@ class StackedGaussians:
                 )
             else:
                 covariances = self._structure.from_scatter(
-                    statistics.scatter, statistics.weight, self._reg_covar, n_features
+                    scatter, statistics.weight, self._reg_covar, n_features
                 )
-            means = statistics.mean
         else:
             if isinstance(prior, DefaultPrior):
                 prior = prior.resolve(statistics, self._n_components)
@@ -355,6 +420,13 @@ class StackedGaussians:
         if empty.any():
             means = np.where(empty[:, None], self._means, means)
             covariances = self._structure.keep_where(covariances, self._covariances, empty)
+        if self._frozen_covariances and self.is_fitted:
+            if len(self._frozen_covariances) == self._n_components:
+                covariances = self._covariances
+            else:  # components estimated independently: the others are unaffected
+                kept = np.zeros(self._n_components, dtype=bool)
+                kept[list(self._frozen_covariances)] = True
+                covariances = self._structure.keep_where(covariances, self._covariances, kept)
         _check_finite(covariances)
         try:
             fitted = self._with_parameters(means, covariances, prior)
@@ -382,9 +454,14 @@ class StackedGaussians:
         """Free parameters of the means and covariances; a prior adds none (its
         hyper-parameters are fixed), as in mclust's BIC."""
         n_features = self._fitted().n_features
-        return self._n_components * n_features + self._structure.n_parameters(
-            self._n_components, n_features
-        )
+        means = (self._n_components - len(self._frozen_means)) * n_features
+        covariances = self._structure.n_parameters(self._n_components, n_features)
+        if len(self._frozen_covariances) == self._n_components:
+            covariances = 0
+        elif self._frozen_covariances:  # independent components: each counts alike
+            each = self._structure.n_parameters(1, n_features)
+            covariances -= len(self._frozen_covariances) * each
+        return means + covariances
 
     def sample(self, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n_features = self._fitted().n_features
