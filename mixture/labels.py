@@ -163,6 +163,11 @@ class ComponentKnowledge:
             log_prior = np.log(values / totals[:, None])
         return cls(values.shape[1], log_prior=log_prior)
 
+    @property
+    def labels(self) -> np.ndarray | None:
+        """The component indices (``-1`` unknown) when built from labels, else None."""
+        return self._labels
+
     # -- use --------------------------------------------------------------------------------
     @property
     def any_known(self) -> bool:

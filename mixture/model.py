@@ -23,6 +23,7 @@ from mixture._validation import (
 )
 from mixture.contract import Component, Statistics
 from mixture.family import ComponentFamily, as_family
+from mixture.labels import as_knowledge
 from mixture.sources import RowChunk, RowSource, is_dask_collection, rows_weight
 
 __all__ = ["Mixture", "MixtureStatistics"]
@@ -422,7 +423,12 @@ class Mixture:
         return self.criteria(X, sample_weight, chunk_size=chunk_size)["icl"]
 
     def criteria(
-        self, X: Any, sample_weight: Any = None, *, chunk_size: int | None = None
+        self,
+        X: Any,
+        sample_weight: Any = None,
+        *,
+        chunk_size: int | None = None,
+        labels: Any = None,
     ) -> dict[str, float]:
         """The total log-likelihood, BIC, AIC and ICL on ``X``, from one pass over the rows.
 
@@ -430,6 +436,10 @@ class Mixture:
         ----------
         X : array-like of shape (n_samples, n_features), or a RowSource
         sample_weight : array-like of shape (n_samples,), optional
+        labels : array-like of int of shape (n_samples,) or ComponentKnowledge, optional
+            Known components (``-1`` unknown): the criteria of the semi-supervised model
+            (:mod:`mixture.labels`), whose log-likelihood restricts each known row to its
+            components. In-memory rows only.
 
         Returns
         -------
@@ -437,9 +447,13 @@ class Mixture:
             ``log_likelihood``, ``bic``, ``aic``, ``icl`` (as the methods of those names).
         """
         if isinstance(X, RowSource):
+            if labels is not None:
+                raise ValueError("labels need in-memory rows (an array or a memory map)")
             log_likelihood, classification, n_rows = self._source_sums(X, sample_weight)
         else:
-            log_likelihood, classification, n_rows = self._array_sums(X, sample_weight, chunk_size)
+            log_likelihood, classification, n_rows = self._array_sums(
+                X, sample_weight, chunk_size, labels
+            )
         bic = -2.0 * log_likelihood + self.n_parameters * float(np.log(n_rows))
         return {
             "log_likelihood": log_likelihood,
@@ -449,15 +463,18 @@ class Mixture:
         }
 
     def _array_sums(
-        self, X: Any, sample_weight: Any, chunk_size: int | None
+        self, X: Any, sample_weight: Any, chunk_size: int | None, labels: Any = None
     ) -> tuple[float, float, float]:
         """Weighted sums over an array's rows: ``log p(x)``, the log of the largest
-        responsibility, and the weight."""
+        responsibility, and the weight (with ``labels``, of the semi-supervised model)."""
         data, chunk_size = self._rows(X, chunk_size)
         weights = check_sample_weight(sample_weight, data.shape[0])
+        knowledge = as_knowledge(labels, self.n_components, data.shape[0])
 
         def sums(rows: slice) -> np.ndarray:
             resp = self.log_joint(data[rows])
+            if knowledge is not None:
+                resp += knowledge.log_mask(rows).astype(resp.dtype, copy=False)
             log_density = log_density_and_responsibilities(resp).astype(np.float64)
             log_best = np.log(resp.max(axis=1).astype(np.float64))
             chunk_weights = np.ones(log_density.shape[0]) if weights is None else weights[rows]

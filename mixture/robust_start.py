@@ -130,7 +130,15 @@ def _loglik(fit: ChainFit) -> float:
     return fit.objective - fit.result.family.log_prior()
 
 
-def _objective(result: MixtureResult, X: np.ndarray, weights: np.ndarray | None) -> float:
+def _objective(
+    result: MixtureResult,
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    labels: np.ndarray | None = None,
+) -> float:
+    if labels is not None:  # the semi-supervised log-likelihood (mixture.labels)
+        log_likelihood = result.criteria(X, weights, labels=labels)["log_likelihood"]
+        return log_likelihood + result.family.log_prior()
     n_rows = rows_weight(X, weights)
     return result.score(X, weights) * n_rows + result.family.log_prior()
 
@@ -143,6 +151,7 @@ def _run(
     weights: np.ndarray | None,
     options: dict[str, Any],
     n_init: int = 1,
+    labels: np.ndarray | None = None,
 ) -> MixtureResult | None:
     engine = MixtureEM(
         template, initializer=initializer, random_state=seed, n_init=n_init, **options
@@ -150,7 +159,7 @@ def _run(
     try:
         with warnings.catch_warnings():  # the candidate table reports these instead
             warnings.simplefilter("ignore", DegenerateFitWarning)
-            return engine.fit(X, weights)
+            return engine.fit(X, weights, labels=labels)
     except DegenerateComponentError:
         return None
 
@@ -166,6 +175,7 @@ def fit_structure_chain(
     n_init: int,
     resolution: np.ndarray,
     hierarchical: Hierarchical | None = None,
+    labels: np.ndarray | None = None,
 ) -> dict[int, ChainFit]:
     """Fit K = 1 .. ``largest`` components of one structure, each from several starts.
 
@@ -188,6 +198,8 @@ def fit_structure_chain(
         The hierarchical initializer (default ``Hierarchical()``); its tree of the data is
         built once and cut at every K, so one instance shared by the chains of several
         structures builds it once for all of them.
+    labels : ndarray of int of shape (n_samples,), optional
+        Known components (``-1`` unknown) for semi-supervised fits (:mod:`mixture.labels`).
 
     Returns
     -------
@@ -202,24 +214,26 @@ def fit_structure_chain(
     for K in range(1, largest + 1):
         template = factory(K)
         seed = seed_of(K)
+        # Fits with fewer components than the labels name only feed later splits: unlabelled.
+        known = labels if labels is not None and K > int(labels.max()) else None
         runs: list[tuple[str, MixtureResult | None]] = [
-            ("hierarchical", _run(template, hierarchical, seed, X, weights, options)),
-            ("k-means", _run(template, KMeans(), seed, X, weights, options, n_init)),
+            ("hierarchical", _run(template, hierarchical, seed, X, weights, options, 1, known)),
+            ("k-means", _run(template, KMeans(), seed, X, weights, options, n_init, known)),
         ]
         if previous is not None:
             start = GivenParameters(split_broadest(previous.result))
-            runs.append(("split", _run(template, start, seed, X, weights, options)))
-        chosen = _best(runs, X, weights, resolution)
+            runs.append(("split", _run(template, start, seed, X, weights, options, 1, known)))
+        chosen = _best(runs, X, weights, resolution, known)
         if previous is not None and (
             chosen is None or _loglik(chosen) < _loglik(previous) - TIE * abs(_loglik(previous))
         ):
             duplicate = GivenParameters(split_broadest(previous.result, offset=0.0))
-            result = _run(template, duplicate, seed_of(K), X, weights, options)
+            result = _run(template, duplicate, seed_of(K), X, weights, options, 1, known)
             if result is not None:
                 found = find_degeneracies(result, n_rows, resolution)
                 copy = ChainFit(
                     result, "duplicate", str(found[0]) if found else None,
-                    _objective(result, X, weights),
+                    _objective(result, X, weights, known),
                 )  # fmt: skip
                 if chosen is None or _loglik(copy) > _loglik(chosen):
                     chosen = copy
@@ -237,6 +251,7 @@ def _best(
     X: np.ndarray,
     weights: np.ndarray | None,
     resolution: np.ndarray,
+    labels: np.ndarray | None = None,
 ) -> ChainFit | None:
     """The proper run with the highest objective; the best degenerate one if none is proper."""
     n_rows = rows_weight(X, weights)
@@ -244,7 +259,7 @@ def _best(
     for name, result in runs:
         if result is not None:
             found = find_degeneracies(result, n_rows, resolution)
-            objective = _objective(result, X, weights)
+            objective = _objective(result, X, weights, labels)
             fits.append(ChainFit(result, name, str(found[0]) if found else None, objective))
     if not fits:
         return None

@@ -37,6 +37,7 @@ from mixture.gaussian import (
 )
 from mixture.hierarchical import Hierarchical
 from mixture.initializers import Initializer
+from mixture.labels import ComponentKnowledge
 from mixture.mixing import EqualWeights, MixingWeights
 from mixture.robust_start import fit_structure_chain
 from mixture.sources import ArraySource, RowSource, as_source, rows_weight
@@ -246,14 +247,16 @@ def _fit_candidate(
     engine_options: dict[str, Any],
     seed: int,
     resolution: np.ndarray,
+    labels: np.ndarray | None = None,
 ) -> Candidate:
     engine = MixtureEM(family, random_state=seed, **engine_options)
     with warnings.catch_warnings():  # the table reports degeneracy instead
         warnings.simplefilter("ignore", DegenerateFitWarning)
-        result = engine.fit(X, sample_weight)
+        result = engine.fit(X, sample_weight, labels=labels)
     n_rows = rows_weight(X, sample_weight)
     found = find_degeneracies(result, n_rows, resolution)
-    return _candidate(label, result, X, sample_weight, str(found[0]) if found else None, None)
+    degenerate = str(found[0]) if found else None
+    return _candidate(label, result, X, sample_weight, degenerate, None, labels=labels)
 
 
 def _fit_online_candidate(
@@ -264,6 +267,7 @@ def _fit_online_candidate(
     engine_options: dict[str, Any],
     seed: int,
     resolution: np.ndarray,
+    labels: None = None,  # refused with online=True; the same arguments as _fit_candidate
 ) -> Candidate:
     """One pass of online EM (:class:`~mixture.online.OnlineEM`) in batches, then the
     criteria on all rows (exact)."""
@@ -299,9 +303,10 @@ def _candidate(
     degenerate: str | None,
     start: str | None,
     criteria: dict[str, float] | None = None,
+    labels: np.ndarray | None = None,
 ) -> Candidate:
-    if criteria is None:
-        criteria = result.criteria(X, sample_weight)  # one pass over the rows
+    if criteria is None:  # one pass over the rows
+        criteria = result.criteria(X, sample_weight, labels=labels)
     return Candidate(
         model=label,
         n_components=result.n_components,
@@ -329,6 +334,7 @@ def _robust_chain(
     options: dict[str, Any],
     n_init: int,
     hierarchical: Hierarchical,
+    labels: np.ndarray | None = None,
 ) -> list[Candidate]:
     chain = fit_structure_chain(
         factory,
@@ -340,9 +346,18 @@ def _robust_chain(
         n_init=n_init,
         resolution=resolution,
         hierarchical=hierarchical,
+        labels=labels,
     )
     return [
-        _candidate(label, chain[k].result, data, weights, chain[k].degenerate, chain[k].start)
+        _candidate(
+            label,
+            chain[k].result,
+            data,
+            weights,
+            chain[k].degenerate,
+            chain[k].start,
+            labels=labels,
+        )
         for k in counts
     ]
 
@@ -361,6 +376,7 @@ def _robust_candidates(
     progress: Callable[[int, int, Candidate], None] | None,
     acceleration: Any = None,
     mixing_weights: MixingWeights | None = None,
+    labels: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Every structure's chain of fits (:func:`fit_structure_chain`), structures in parallel."""
     options = {
@@ -375,7 +391,19 @@ def _robust_candidates(
     if not isinstance(data, RowSource):  # a streamed source's starts see samples of it
         hierarchical.tree(data, weights)
     jobs = [
-        (label, factory, counts, data, weights, base, resolution, options, n_init, hierarchical)
+        (
+            label,
+            factory,
+            counts,
+            data,
+            weights,
+            base,
+            resolution,
+            options,
+            n_init,
+            hierarchical,
+            labels,
+        )
         for label, factory in models.items()
     ]
     if n_jobs is None or n_jobs == 1:
@@ -447,6 +475,7 @@ def select_model(
     batch_size: int = 1024,
     acceleration: Acceleration | None = DEFAULT_ACCELERATION,
     equal_weights: bool = False,
+    labels: Any = None,
 ) -> ModelSelection:
     """Fit every model x number of components and rank them by an information criterion.
 
@@ -515,6 +544,11 @@ def select_model(
         they are not estimated and count no free parameter. The robust start's guarantee
         that the log-likelihood never decreases in K then no longer holds (a duplicated
         component changes the weights).
+    labels : array-like of int of shape (n_samples,), optional
+        Semi-supervised selection: the known component of some rows, ``-1`` where unknown
+        (:mod:`mixture.labels`). Every candidate keeps the known rows in their components,
+        so each needs at least ``max(labels) + 1`` components; the log-likelihood and the
+        criteria are the semi-supervised model's. In-memory rows only.
 
     Returns
     -------
@@ -547,6 +581,8 @@ def select_model(
         )
     if not models:
         raise ValueError("no models to try")
+    if labels is not None:
+        labels = _checked_labels(labels, data, counts, online)
     if online and equal_weights:
         raise ValueError("equal_weights=True is for batch EM; online=True estimates the weights")
     mixing = EqualWeights() if equal_weights else None
@@ -575,7 +611,26 @@ def select_model(
             batch_size if online else None,
             acceleration,
             mixing,
+            labels,
         )
+
+
+def _checked_labels(
+    labels: Any, data: np.ndarray | RowSource, counts: Sequence[int], online: bool
+) -> np.ndarray:
+    """Known components for every candidate, checked against the data and the grid."""
+    if online or isinstance(data, RowSource):
+        raise ValueError("labels need in-memory rows and batch EM (not online=True)")
+    values = ComponentKnowledge.from_labels(labels, max(counts)).labels
+    if values.shape[0] != data.shape[0]:
+        raise ValueError(f"labels are given for {values.shape[0]} rows; X has {data.shape[0]}")
+    needed = int(values.max()) + 1
+    if min(counts) < needed:
+        raise ValueError(
+            f"labels name components up to {needed - 1}, so every candidate needs at least "
+            f"{needed} components; n_components includes {min(counts)}"
+        )
+    return values
 
 
 def _select(
@@ -595,6 +650,7 @@ def _select(
     online_batch_size: int | None = None,
     acceleration: Any = None,
     mixing_weights: MixingWeights | None = None,
+    labels: np.ndarray | None = None,
 ) -> ModelSelection:
     base = _base_seed(random_state)
     if isinstance(data, RowSource):  # judged on the content-keyed sample of the rows
@@ -616,6 +672,7 @@ def _select(
             progress,
             acceleration,
             mixing_weights,
+            labels,
         )
         return ModelSelection(tuple(candidates), criterion)
     grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
@@ -632,7 +689,7 @@ def _select(
     if online_batch_size is not None:
         engine_options, fit = {"batch_size": online_batch_size}, _fit_online_candidate
     jobs = [
-        (label, family, data, weights, engine_options, seed, resolution)
+        (label, family, data, weights, engine_options, seed, resolution, labels)
         for (label, family), seed in zip(grid, seeds, strict=True)
     ]
     if n_jobs is None or n_jobs == 1:

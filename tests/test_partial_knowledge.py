@@ -349,3 +349,26 @@ def test_the_default_start_of_a_frozen_family_is_its_own_parameters() -> None:
     assert isinstance(engine.initializer, GivenParameters)
     start = engine.initialize(np.zeros((4, 1)))
     assert isinstance(start, Mixture) and (start.weights == 0.5).all()
+
+
+def test_semi_supervised_selection_reports_the_semi_supervised_criteria() -> None:
+    X, y = two_stripes(3, 120)
+    labels = np.full(y.shape[0], -1)
+    labels[[0, 1, 2, 120, 121, 122]] = [1, 1, 1, 0, 0, 0]  # the stripes, numbered swapped
+    selection = select_model(X, n_components=range(2, 4), random_state=0, labels=labels)
+    for candidate in selection.candidates:
+        result = candidate.result
+        if candidate.n_components == 2:  # one component per stripe, numbered as labelled
+            known = np.flatnonzero(labels >= 0)
+            assert (result.predict(X[known]) == labels[known]).all()
+        semi = result.criteria(X, labels=labels)
+        assert candidate.log_likelihood == semi["log_likelihood"]
+        assert semi["log_likelihood"] <= result.criteria(X)["log_likelihood"]
+    # Grid independence holds with labels: a candidate does not depend on the others.
+    alone = select_model(
+        X, n_components=[3], structures=[TiedCovariance()], random_state=0, labels=labels
+    )
+    same = next(c for c in selection.candidates if (c.model, c.n_components) == ("tied", 3))
+    assert alone.candidates[0].log_likelihood == same.log_likelihood
+    with pytest.raises(ValueError, match="needs at least 2 components; n_components includes 1"):
+        select_model(X, n_components=range(1, 3), labels=labels)
