@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 
@@ -30,6 +30,7 @@ __all__ = [
     "TableStream",
     "open_table",
     "read_table",
+    "read_text_column",
 ]
 
 #: The path that means standard input.
@@ -166,6 +167,7 @@ def read_table(
     drop_incomplete: bool = False,
     stdin: TextIO | None = None,
     chunk_rows: int | None = None,
+    exclude: Sequence[str] = (),
 ) -> Table:
     """Read numeric columns from a delimited text file, a 2-D ``.npy`` array or Parquet.
 
@@ -191,6 +193,9 @@ def read_table(
         Where ``"-"`` reads from; default ``sys.stdin`` (its bytes, when it has a buffer).
     chunk_rows : int, optional
         Rows parsed per chunk; default about 2**18 cells per chunk, at most 65536 rows.
+    exclude : sequence of str, optional
+        Columns left out of "every numeric column" (not read, not listed as skipped), such
+        as a column of class labels; only when ``columns`` is not given.
 
     Returns
     -------
@@ -219,22 +224,108 @@ def read_table(
     floating point or decimal). An empty header cell names its column ``"column N"`` (N
     counting from 1); a duplicate name is refused.
     """
-    wanted = _wanted_columns(columns)
+    wanted: list[str] | _Excluding | None = _wanted_columns(columns)
+    if wanted is None and exclude:
+        wanted = _Excluding(frozenset(exclude))
     if str(path) == STDIN:
         lines = _stream_lines(sys.stdin if stdin is None else stdin, "standard input")
         return _read_text(lines, "standard input", wanted, delimiter, drop_incomplete, chunk_rows)
     source = Path(path)
     label = str(path)
     kind = _file_kind(source, label)
-    if kind == "npy":
-        return _read_npy(source, label, wanted, drop_incomplete, chunk_rows)
+    if kind == "npy":  # columns named by position: nothing to exclude by name
+        named = None if isinstance(wanted, _Excluding) else wanted
+        return _read_npy(source, label, named, drop_incomplete, chunk_rows)
     if kind == "parquet":
         stream = _parquet_stream(source, label, wanted, drop_incomplete, chunk_rows)
         return _collected(stream, stream.n_rows)
     return _collected(_text_stream(source, label, wanted, delimiter, drop_incomplete, chunk_rows))
 
 
+def read_text_column(
+    path: str | Path, name: str, *, delimiter: str | None = None
+) -> list[str | None]:
+    """One column's cells as text, ``None`` where missing, one per data row of
+    :func:`read_table` (blank lines left out alike).
+
+    For a column of labels (``mixture fit --labels-column``), which may hold text and
+    missing cells. Text files and Parquet; not ``.npy`` (no column names) or standard input
+    (it can be read once).
+
+    Parameters
+    ----------
+    path : str or Path
+    name : str
+        The column's header name.
+    delimiter : str, optional
+        As for :func:`read_table`.
+
+    Returns
+    -------
+    list of str or None
+        Cells stripped of surrounding whitespace; missing cells (:data:`MISSING_MARKERS`)
+        are None.
+    """
+    label = str(path)
+    if label == STDIN:
+        raise TableError("a labels column cannot be read from standard input (read once)")
+    source = Path(path)
+    kind = _file_kind(source, label)
+    if kind == "npy":
+        raise TableError(f"{label} is a .npy array: its columns have no names to pick labels by")
+    if kind == "parquet":
+        return _parquet_text_column(source, label, name)
+    with _open_binary(source, label) as handle:
+        lines = _decoded_lines(handle, label)
+        sample = list(islice(lines, _SNIFF_LINES))
+        separator = _delimiter(delimiter, sample)
+        reader = csv.reader(chain(sample, lines), delimiter=separator, skipinitialspace=True)
+        header = _column_names(_header(reader, label))
+        _refuse_duplicates(header, label)
+        _refuse_absent([name], header, label)
+        position = header.index(name)
+        cells: list[str | None] = []
+        for _, rows in _chunks(reader, len(header), label, _default_chunk_rows(len(header))):
+            cells.extend(_text_or_missing(row[position]) for row in rows)
+    return cells
+
+
+def _text_or_missing(cell: Any) -> str | None:
+    if cell is None:
+        return None
+    text = str(cell).strip()
+    return None if text.lower() in MISSING_MARKERS else text
+
+
+def _parquet_text_column(source: Path, label: str, name: str) -> list[str | None]:
+    pq = _import_pyarrow(label)
+    import pyarrow as pa
+
+    try:
+        parquet = pq.ParquetFile(source)
+        header = list(parquet.schema_arrow.names)
+        _refuse_absent([name], header, label)
+        values = parquet.read(columns=[name]).column(name).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise TableError(f"{label} is not a readable Parquet file: {exc}") from None
+    cells: list[str | None] = []
+    for value in values:
+        if isinstance(value, float) and np.isnan(value):
+            value = None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1.0 and 1 name the same class
+        cells.append(_text_or_missing(value))
+    return cells
+
+
 # -- arguments and file kinds --------------------------------------------------------------
+@dataclass(frozen=True)
+class _Excluding:
+    """Every numeric column except these (``read_table(exclude=...)``)."""
+
+    names: frozenset[str]
+
+
 def _wanted_columns(columns: Sequence[str] | None) -> list[str] | None:
     """The named columns, or None for "every numeric column"; refuses a name given twice."""
     if not columns:
@@ -711,7 +802,8 @@ def _choose_columns(
 ) -> tuple[list[int], list[str]]:
     """Indices of the columns to use and names of those skipped, judged on the first chunk."""
     lines, rows = first
-    if columns is not None:
+    excluded = columns.names if isinstance(columns, _Excluding) else frozenset()
+    if columns is not None and not isinstance(columns, _Excluding):
         _refuse_absent(columns, header, label)
         used = [header.index(name) for name in columns]
         for index in used:
@@ -725,6 +817,8 @@ def _choose_columns(
         return used, []
     used, skipped = [], []
     for index, cells in enumerate(zip(*rows, strict=True)):
+        if header[index] in excluded:
+            continue
         parsed = _parse_cells(cells)
         usable = parsed.not_number is None and not np.isnan(parsed.values).all()
         (used if usable else skipped).append(index)
@@ -956,6 +1050,12 @@ def _parquet_columns(
 ) -> tuple[list[int], list[str]]:
     """Indices of the columns to use (numeric by type) and names of those skipped."""
     numeric = [_is_numeric_type(schema.field(i).type) for i in range(len(header))]
+    if isinstance(columns, _Excluding):
+        kept = [i for i in range(len(header)) if header[i] not in columns.names]
+        used = [i for i in kept if numeric[i]]
+        if not used:
+            raise TableError(f"{label} has no numeric columns besides {sorted(columns.names)}")
+        return used, [header[i] for i in kept if not numeric[i]]
     if columns is not None:
         _refuse_absent(columns, header, label)
         used = [header.index(name) for name in columns]

@@ -533,3 +533,82 @@ def test_a_file_larger_than_a_quarter_of_memory_is_streamed(tmp_path: Path, monk
     streamed, first = json.loads(out)["selected"], json.loads(loaded[1])["selected"]
     assert streamed["n_components"] == first["n_components"]
     assert streamed["value"] == pytest.approx(first["value"], rel=1e-10)
+
+
+# -- known classes (--labels-column) ----------------------------------------------------------
+def _stripes_csv(path: Path, numeric: bool) -> tuple[Path, np.ndarray]:
+    """Two long parallel stripes; five rows of each carry their class, the rest none."""
+    rng = np.random.default_rng(11)
+    y = np.repeat([0, 1], 150)
+    X = np.column_stack([rng.normal(0.0, 5.0, 300), 2.0 * y + rng.normal(0.0, 0.5, 300)])
+    known = np.zeros(300, dtype=bool)
+    known[[0, 1, 2, 3, 4, 150, 151, 152, 153, 154]] = True
+    names = ("7", "3") if numeric else ("upper", "lower")  # sorted: "3"/"lower" first
+    with path.open("w") as handle:
+        handle.write("x,y,class\n")
+        for row, label, is_known in zip(X, y, known, strict=True):
+            cell = names[label] if is_known else ("NA" if label else "")
+            handle.write(f"{float(row[0])!r},{float(row[1])!r},{cell}\n")
+    return path, y
+
+
+@pytest.mark.parametrize("numeric", [False, True])
+def test_labels_column_fits_semi_supervised(tmp_path, numeric) -> None:
+    path, y = _stripes_csv(tmp_path / "stripes.csv", numeric)
+    model_path = tmp_path / "model.json"
+    labels_path = tmp_path / "labels.csv"
+    status, _, err = run(
+        "fit", str(path), "--labels-column", "class", "-k", "2", "-c", "full",
+        "--save", str(model_path), "--labels", str(labels_path),
+    )  # fmt: skip
+    assert status == 0, err
+    first, second = ("3", "7") if numeric else ("lower", "upper")
+    assert f"{first} -> component 0 (5 rows), {second} -> component 1 (5 rows)" in err
+    assert "290 rows unknown" in err and "skipping" not in err
+    saved = model_files.load(model_path)
+    # The class column is not a feature, and the model records the classes in order.
+    assert saved.feature_names == ("x", "y")
+    settings = saved.selection["settings"]
+    assert settings["labels_column"] == "class" and settings["classes"] == [first, second]
+    # Class 0 of the data ("upper", "7") is component 1: the stripes are recovered.
+    found = labels_of(labels_path.read_text())
+    assert (found == 1 - y).mean() > 0.95
+
+
+def test_labels_column_is_refused_where_it_cannot_apply(tmp_path) -> None:
+    path, _ = _stripes_csv(tmp_path / "stripes.csv", numeric=False)
+    for extra, fragment in (
+        (("--stream",), "--stream"),
+        (("--drop-incomplete",), "--drop-incomplete"),
+        (("--columns", "x,class"), "also in --columns"),
+        (("-k", "1-2"), "needs at least 2 components"),
+    ):
+        status, _, err = run("fit", str(path), "-q", "--labels-column", "class", *extra)
+        assert_one_line_error(status, err, fragment)
+    status, _, err = run("fit", str(path), "--labels-column", "kind")
+    assert "has no column 'kind'" in err and status == 2
+    status, _, err = run("fit", "--labels-column", "class")
+    assert_one_line_error(status, err, "reads a column of a data file")
+
+
+def test_labels_column_of_a_parquet_file(tmp_path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path, y = _stripes_csv(tmp_path / "stripes.csv", numeric=True)
+    rows = [line.split(",") for line in path.read_text().splitlines()[1:]]
+    table = pa.table(
+        {
+            "x": [float(r[0]) for r in rows],
+            "y": [float(r[1]) for r in rows],
+            "class": [int(r[2]) if r[2] not in ("", "NA") else None for r in rows],
+        }
+    )
+    pq.write_table(table, tmp_path / "stripes.parquet")
+    labels_path = tmp_path / "labels.csv"
+    status, _, err = run(
+        "fit", str(tmp_path / "stripes.parquet"), "--labels-column", "class", "-k", "2",
+        "-c", "full", "--labels", str(labels_path),
+    )  # fmt: skip
+    assert status == 0, err
+    assert "3 -> component 0 (5 rows), 7 -> component 1 (5 rows)" in err
+    assert (labels_of(labels_path.read_text()) == 1 - y).mean() > 0.95

@@ -223,6 +223,13 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         "--columns", help="comma-separated columns to use (default: every numeric column)"
     )
     fit.add_argument(
+        "--labels-column",
+        metavar="NAME",
+        help="a column of known classes (semi-supervised fit): rows with a value stay in that "
+        "class's component (classes in sorted order are components 0, 1, ...), rows with a "
+        "missing value are estimated; the column is not fitted. Text or numbers, CSV or Parquet",
+    )
+    fit.add_argument(
         "--standardize",
         action="store_true",
         help="fit to z-scored columns; the model file keeps the scaling, so predict and "

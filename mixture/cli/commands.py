@@ -36,7 +36,7 @@ from mixture.preprocessing import Standardization
 from mixture.saved_model import SavedModel
 from mixture.selection import Candidate, select_model
 from mixture.sources import RowSource, TableSource, TransformedSource, column_summary, row_sample
-from mixture.tables import Table, read_table
+from mixture.tables import Table, read_table, read_text_column
 
 __all__ = ["run_fit", "run_predict", "run_sample"]
 
@@ -102,13 +102,20 @@ def _columns(text: str | None) -> list[str] | None:
     return names
 
 
-def _read(path: str, columns: list[str] | None, args: argparse.Namespace, streams: Streams):
+def _read(
+    path: str,
+    columns: list[str] | None,
+    args: argparse.Namespace,
+    streams: Streams,
+    labels_column: str | None = None,
+):
     table = read_table(
         path,
         columns,
         delimiter=args.delimiter,
         drop_incomplete=args.drop_incomplete,
         stdin=streams.stdin,
+        exclude=() if labels_column is None else (labels_column,),
     )
     if table.skipped:
         streams.notice(f"skipping non-numeric column(s): {', '.join(table.skipped)}")
@@ -233,28 +240,101 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         )
     _check_fit_outputs(args)
     columns = _columns(args.columns)
+    if args.labels_column is not None:
+        _refuse_with_labels_column(args, columns)
+        if _larger_than_memory(args.data, streams):
+            raise UsageError("--labels-column needs the data in memory; this file is streamed")
     if args.data is not None and (args.stream or _larger_than_memory(args.data, streams)):
         return _fit_streamed(args, streams, structures, columns)
     if args.data is None:
         table = _faithful(columns)
     else:
-        table = _read(args.data, columns, args, streams)
+        table = _read(args.data, columns, args, streams, args.labels_column)
+    known = None
+    if args.labels_column is not None:
+        table, known = _known_classes(args, table, streams)
     source = table.source or args.data
     counts = args.components.expand(table.X.shape[0], source)
     standardization = Standardization.fit(table.X, table.names) if args.standardize else None
     X = table.X if standardization is None else standardization.transform(table.X)
     _refuse_unsquarable(np.abs(X).max(axis=0), X.size, table.names, standardization is not None)
-    selection = _select(args, streams, X, counts, structures)
+    selection = _select(args, streams, X, counts, structures, known)
     model = _selected_model(
-        args, selection, table.names, standardization, source, table, counts, structures
+        args, selection, table.names, standardization, source, table, counts, structures, known
     )
     labelled = None if not args.labels else lambda stream: write_labels(stream, model, table.X)
     return _finish_fit(args, streams, selection, model, X, table, labelled)
 
 
-def _select(args: argparse.Namespace, streams: Streams, X, counts, structures):
+@dataclass(frozen=True)
+class _KnownClasses:
+    """``--labels-column``: the classes found, in component order, and each row's index."""
+
+    column: str
+    classes: tuple[str, ...]
+    labels: np.ndarray
+
+
+def _refuse_with_labels_column(args: argparse.Namespace, columns: list[str] | None) -> None:
+    name = args.labels_column
+    if args.data is None or args.data == "-":
+        raise UsageError("--labels-column reads a column of a data file (not standard input)")
+    for option, used in (
+        ("--stream", args.stream),
+        ("--online", args.online),
+        ("--drop-incomplete", args.drop_incomplete),
+    ):
+        if used:
+            raise UsageError(f"--labels-column cannot be combined with {option}")
+    if columns and name in columns:
+        raise UsageError(f"--labels-column {name!r} is also in --columns: it cannot be fitted")
+
+
+def _known_classes(
+    args: argparse.Namespace, table: Table, streams: Streams
+) -> tuple[Table, _KnownClasses | None]:
+    """The classes of the labels column (left out of the table by ``_read``)."""
+    name = args.labels_column
+    cells = read_text_column(args.data, name, delimiter=args.delimiter)
+    if len(cells) != table.X.shape[0]:  # pragma: no cover - the same rows are read twice
+        raise UsageError(f"{args.data} changed while it was read: {name!r} has other rows")
+    present = sorted({cell for cell in cells if cell is not None}, key=_class_order)
+    if not present:
+        streams.notice(f"--labels-column {name!r} has no known values: an unsupervised fit")
+        return table, None
+    index = {value: k for k, value in enumerate(present)}
+    labels = np.array([-1 if cell is None else index[cell] for cell in cells], dtype=np.int64)
+    counts = np.bincount(labels[labels >= 0], minlength=len(present))
+    described = ", ".join(
+        f"{value} -> component {k} ({count} rows)"
+        for (value, k), count in zip(index.items(), counts, strict=True)
+    )
+    streams.notice(
+        f"known classes from column {name!r}: {described}; {int((labels < 0).sum())} rows unknown"
+    )
+    return table, _KnownClasses(name, tuple(present), labels)
+
+
+def _class_order(value: str) -> tuple[int, float, str]:
+    """Numbers in numeric order, before text in text order."""
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def _select(
+    args: argparse.Namespace,
+    streams: Streams,
+    X,
+    counts,
+    structures,
+    known: _KnownClasses | None = None,
+):
     # With the prior, as in mclust, no regulariser: the prior keeps covariances proper.
     prior_options = {"prior": DefaultPrior(), "reg_covar": 0.0} if args.prior else {}
+    if known is not None:
+        prior_options["labels"] = known.labels
     return select_model(
         X,
         n_components=counts,
@@ -269,7 +349,7 @@ def _select(args: argparse.Namespace, streams: Streams, X, counts, structures):
 
 
 def _selected_model(
-    args, selection, names, standardization, source, table, counts, structures
+    args, selection, names, standardization, source, table, counts, structures, known=None
 ) -> SavedModel:
     settings = {
         "components": counts,
@@ -280,6 +360,9 @@ def _selected_model(
         "prior": "mclust default (priorControl)" if args.prior else None,
         "online": args.online,
     }
+    if known is not None:  # which class each component holds
+        settings["labels_column"] = known.column
+        settings["classes"] = list(known.classes)
     return SavedModel(
         selection.best.result,
         tuple(names),
