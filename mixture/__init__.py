@@ -22,6 +22,7 @@ from mixture.callbacks import (
     Tolerance,
     Verbose,
 )
+from mixture.classifier import MixtureClassifier
 from mixture.components import (
     Bernoulli,
     Categorical,
@@ -126,6 +127,7 @@ __all__ = [
     "MiniBatchGaussianMixture",
     "MixingWeights",
     "Mixture",
+    "MixtureClassifier",
     "MixtureEM",
     "MixtureResult",
     "MixtureStatistics",
