@@ -246,6 +246,26 @@ class MixtureEM:
 
         return sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
 
+    def responsibilities(self, X: Any, mixture: Mixture) -> np.ndarray:
+        """The E-step's responsibilities ``gamma_nk``: the probability that component ``k``
+        generated row ``n`` under ``mixture``.
+
+        For studying EM step by step on small data (:meth:`e_step` returns them already
+        summed into statistics, which is what the M-step needs). Equal to
+        ``mixture.predict_proba(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        mixture : Mixture
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        return mixture.predict_proba(X)
+
     def m_step(self, mixture: Mixture, statistics: MixtureStatistics) -> Mixture:
         """M-step: new mixing weights ``N_k / N`` and new components from the statistics.
 
