@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixture._chunking import row_slices
+from mixture._chunking import parallel_map, row_slices, worker_count
 
-_CHUNK_ROWS = 65536
+_CHUNK_ROWS = 4096  # rows hashed at a time: their temporaries stay in cache
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -104,3 +104,126 @@ class RowGroups:
             else (np.arange(arrival.size))
         )
         return winners[np.argsort(arrival[winners], kind="stable")]
+
+
+def content_sample(
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    size: int,
+    seed: int,
+    chunk_rows: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of :func:`mixture.sources.row_sample`, found in threads, as row indices.
+
+    Every row of positive weight draws ``uniforms(row_keys(row), seed, 0)``; the distinct
+    rows with the ``size`` smallest draws are kept, each once with the summed weight of its
+    copies (equal rows draw equal numbers). The result depends only on the weighted
+    multiset of rows. Chunks are hashed in the package's threads, a few at a time; between
+    batches the cut-off (the ``size``-th smallest draw so far) only falls, so a chunk
+    hashed with an older cut-off merely offers more candidates. Memory: three numbers per
+    candidate, at most ``2 * size`` candidates plus a batch's.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+    size : int
+    seed : int
+    chunk_rows : int
+
+    Returns
+    -------
+    index : ndarray of shape (m,)
+        One row of each sampled distinct row, ordered by draw; ``m <= size``.
+    weight : ndarray of shape (m,)
+        Summed weight (the count, without ``sample_weight``) of each one's copies.
+    """
+    n_rows = X.shape[0] if sample_weight is None else int(np.count_nonzero(sample_weight > 0))
+    # Draws are uniform, so the ``size`` smallest of ``n_rows`` distinct rows lie below
+    # about ``size / n_rows``; a cut-off 8 standard deviations above that keeps only a
+    # few extra candidates. If repeated rows leave fewer than ``size`` distinct ones
+    # below it, the pass is made again without a cut-off (the sample is the same either
+    # way: every row drawing below the cut-off was seen).
+    expected = size / max(n_rows, 1)
+    cut_off = expected * (1.0 + 8.0 / np.sqrt(size)) if n_rows > 2 * size else np.inf
+    index, weight = _smallest_draws(X, sample_weight, size, seed, chunk_rows, cut_off)
+    if index.shape[0] < size and cut_off < np.inf:
+        index, weight = _smallest_draws(X, sample_weight, size, seed, chunk_rows, np.inf)
+    return index, weight
+
+
+def _smallest_draws(
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    size: int,
+    seed: int,
+    chunk_rows: int,
+    cut_off: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`content_sample` among the rows drawing at most ``cut_off``."""
+    buffer = _BottomK(size, cut_off)
+    slices = list(row_slices(X.shape[0], chunk_rows))
+    batch = 4 * worker_count()
+    for first in range(0, len(slices), batch):
+        threshold = buffer.threshold
+
+        def candidates(rows: slice, threshold: float = threshold):
+            draws = uniforms(row_keys(X[rows]), seed, 0)
+            enter = draws <= threshold
+            if sample_weight is not None:
+                enter &= sample_weight[rows] > 0
+            index = np.flatnonzero(enter)
+            weights = None if sample_weight is None else sample_weight[rows][index]
+            return draws[index], index + rows.start, weights
+
+        for draws, index, weights in parallel_map(candidates, slices[first : first + batch]):
+            buffer.add(draws, index, weights)
+    return buffer.result()
+
+
+class _BottomK:
+    """The candidates with the smallest draws so far: ``2 * size`` slots, cut back to the
+    ``size`` smallest distinct draws (copies merged, weights summed) whenever they fill."""
+
+    def __init__(self, size: int, threshold: float = np.inf) -> None:
+        self.size = size
+        self.draws = np.empty(2 * size)
+        self.index = np.empty(2 * size, dtype=np.int64)
+        self.weight = np.empty(2 * size)
+        self.filled = 0
+        self.threshold = threshold
+
+    def add(self, draws: np.ndarray, index: np.ndarray, weights: np.ndarray | None) -> None:
+        start = 0
+        while start < draws.shape[0]:
+            take = min(draws.shape[0] - start, self.draws.shape[0] - self.filled)
+            end = self.filled + take
+            self.draws[self.filled : end] = draws[start : start + take]
+            self.index[self.filled : end] = index[start : start + take]
+            self.weight[self.filled : end] = 1.0 if weights is None else weights[start:][:take]
+            self.filled, start = end, start + take
+            if self.filled == self.draws.shape[0]:
+                self._cut()
+
+    def _cut(self) -> None:
+        # By draw, so the rows kept do not depend on the order of arrival; equal draws are
+        # copies of one row (64-bit keys) and merge into its first copy by draw order.
+        n = self.filled
+        if n == 0:
+            return
+        order = np.argsort(self.draws[:n], kind="stable")
+        draws = self.draws[order]
+        first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
+        weight = np.add.reduceat(self.weight[order], first)[: self.size]
+        keep = order[first[: self.size]]
+        kept = keep.shape[0]
+        self.index[:kept] = self.index[keep]
+        self.draws[:kept] = self.draws[keep]
+        self.weight[:kept] = weight
+        self.filled = kept
+        if kept == self.size:
+            self.threshold = min(self.threshold, float(self.draws[kept - 1]))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        self._cut()
+        return self.index[: self.filled].copy(), self.weight[: self.filled].copy()

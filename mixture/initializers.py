@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import row_slices
-from mixture._kmeans import assign, lloyd
-from mixture._row_random import RowGroups, row_keys, uniforms
+from mixture._chunking import blas_held, map_chunks, row_slices
+from mixture._kmeans import Partition, assign, lloyd, mean_feature_variance, nearest_partition
+from mixture._row_random import RowGroups, content_sample, row_keys, uniforms
 from mixture._validation import check_int, check_nonnegative_float
 from mixture.exceptions import FewDistinctRowsWarning
 from mixture.model import Mixture
 
 __all__ = [
+    "DEFAULT_SAMPLE_SIZE",
     "GivenParameters",
     "GivenResponsibilities",
     "Initializer",
@@ -33,9 +34,17 @@ __all__ = [
     "KMeansPlusPlus",
     "RandomResponsibilities",
     "RandomRows",
+    "SeedingSample",
 ]
 
 _DISTANCE_CHUNK_ROWS = 8192
+
+#: Data with more rows than this is seeded on a sample of this many distinct rows (see
+#: :class:`KMeans`): 64 Ki rows give seeds and centres whose sampling error is far below
+#: the spread of a cluster for any K up to a few hundred.
+DEFAULT_SAMPLE_SIZE = 2**16
+#: The sample holds at least this many rows per component.
+_SAMPLE_ROWS_PER_COMPONENT = 64
 
 
 class Initializer(ABC):
@@ -139,10 +148,13 @@ def _squared_distances(X: np.ndarray, centre: np.ndarray, scale: float) -> np.nd
     """
     out = np.empty(X.shape[0])
     centre = centre.astype(X.dtype)
-    for rows in row_slices(X.shape[0], _DISTANCE_CHUNK_ROWS):
+
+    def fill(rows: slice) -> None:
         difference = X[rows] - centre
         difference /= X.dtype.type(scale)
         out[rows] = np.einsum("nd,nd->n", difference, difference)
+
+    map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS)  # each chunk writes only its rows
     return out
 
 
@@ -228,13 +240,84 @@ class RandomResponsibilities(Initializer):
         return resp
 
 
-class RandomRows(Initializer):
-    """Pick ``n_components`` distinct rows at random as seeds; rows go to the nearest seed.
+class SeedingSample:
+    """The rows that seeding runs on when the data has many: a sample keyed by row content.
 
-    Rows are drawn with probability proportional to their sample weight. Rows equal to a
-    seed are assigned to it, so no component starts empty. With fewer distinct rows than
-    components, surplus components share seeds (see :func:`shared_seed_responsibilities`).
+    The sample (:func:`mixture._row_random.content_sample`, the rows
+    :func:`mixture.sources.row_sample` draws) keeps the distinct rows of positive
+    weight whose content-keyed draws are smallest, each once, carrying the summed weight of
+    its copies. It therefore depends only on the weighted multiset of rows: shuffling the
+    rows, or trading integer weights for repeated rows, gives the same sample and so the
+    same seeds. Every distinct row is equally likely to be in it, and its weight makes
+    sums over the sample estimate (a fixed multiple of) the weighted sums over the data.
+
+    Attributes
+    ----------
+    rows : ndarray of shape (m, n_features)
+        float64 (exactly the data's values).
+    weights : ndarray of shape (m,) or None
+        Summed sample weight of each row's copies; None when every row has weight 1.
+    groups : RowGroups
+        The sample's rows grouped by content (each row its own group).
+    complete : bool
+        Whether the sample holds every distinct row of positive weight: seeding on it is
+        then seeding on the data.
     """
+
+    def __init__(
+        self, rows: np.ndarray, weights: np.ndarray | None, size: int, groups: RowGroups
+    ) -> None:
+        self.rows, self.weights, self.groups = rows, weights, groups
+        self.complete = rows.shape[0] < size
+
+    @classmethod
+    def draw(
+        cls,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None,
+        n_components: int,
+        sample_size: int | None,
+        rng: np.random.Generator,
+    ) -> SeedingSample | None:
+        """The sample of ``X`` to seed ``n_components`` components on, or None to seed on
+        every row: data of at most ``sample_size`` rows (or ``sample_size`` None), or fewer
+        distinct rows of positive weight than components (the shared-seed start needs every
+        row's group).
+
+        The sample has ``max(sample_size, 64 * n_components)`` rows (fewer when the data
+        has fewer distinct rows); drawing it costs one pass over the data and memory for
+        twice its rows.
+        """
+        if sample_size is None:
+            return None
+        size = max(sample_size, _SAMPLE_ROWS_PER_COMPONENT * n_components)
+        if X.shape[0] <= size:
+            return None
+        index, weight = content_sample(X, sample_weight, size, _seed(rng))
+        if index.shape[0] < n_components:
+            return None
+        order = np.argsort(index)  # read the rows in storage order (a memory map on disk)
+        rows = np.empty((index.shape[0], X.shape[1]))
+        rows[order] = X[index[order]]
+        weights = None if sample_weight is None and (weight == 1.0).all() else weight
+        return cls(rows, weights, size, RowGroups.of(rows, weights))
+
+    def seed_centres(self, seeds: np.ndarray) -> np.ndarray:
+        """The rows of the given seed groups, shape ``(len(seeds), n_features)``."""
+        return self.rows[self.groups.first_row[seeds]]
+
+
+def _check_sample_size(sample_size: int | None) -> int | None:
+    return None if sample_size is None else check_int(sample_size, name="sample_size", minimum=1)
+
+
+class _Seeding(Initializer):
+    """An initializer that seeds on every row of small data and on a
+    :class:`SeedingSample` of large data, with the BLAS held at one thread throughout (its
+    passes over the rows run in the package's threads)."""
+
+    def __init__(self, sample_size: int | None = DEFAULT_SAMPLE_SIZE) -> None:
+        self.sample_size = _check_sample_size(sample_size)
 
     def initialize(
         self,
@@ -244,71 +327,155 @@ class RandomRows(Initializer):
         sample_weight: np.ndarray | None,
         rng: np.random.Generator,
     ) -> np.ndarray:
+        with blas_held():
+            sample = SeedingSample.draw(X, sample_weight, n_components, self.sample_size, rng)
+            if sample is not None:
+                labels = self._on_sample(X, n_components, sample_weight, sample, rng)
+                if labels is not None:
+                    return labels
+            return self._on_all_rows(X, n_components, sample_weight, rng)
+
+    @abstractmethod
+    def _on_all_rows(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        sample_weight: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """The start from every row, grouped by content."""
+
+    @abstractmethod
+    def _on_sample(
+        self,
+        X: np.ndarray,
+        n_components: int,
+        sample_weight: np.ndarray | None,
+        sample: SeedingSample,
+        rng: np.random.Generator,
+    ) -> np.ndarray | None:
+        """Labels of every row from seeds drawn on the sample; None when a component would
+        start empty (the start is then taken from every row)."""
+
+
+def _nearest_seed_labels_of_sample(
+    X: np.ndarray, sample_weight: np.ndarray | None, centres: np.ndarray
+) -> np.ndarray | None:
+    """Every row labelled by its nearest seed (one threaded pass); None if a seed's
+    component would get no weight (seeds closer than round-off: then every row decides)."""
+    partition = nearest_partition(X, centres, sample_weight, inertia=False)
+    return partition.labels if (partition.weights > 0).all() else None
+
+
+class RandomRows(_Seeding):
+    """Pick ``n_components`` distinct rows at random as seeds; rows go to the nearest seed.
+
+    Rows are drawn with probability proportional to their sample weight. Rows equal to a
+    seed are assigned to it, so no component starts empty. With fewer distinct rows than
+    components, surplus components share seeds (see :func:`shared_seed_responsibilities`).
+
+    Parameters
+    ----------
+    sample_size : int or None, default 65536
+        Data with more rows draws its seeds from a :class:`SeedingSample` of this many
+        distinct rows (drawn in proportion to their weight there too); None: from every row.
+    """
+
+    def __repr__(self) -> str:
+        return f"RandomRows(sample_size={self.sample_size})"
+
+    def _on_all_rows(self, X, n_components, sample_weight, rng):
         groups, distinct = _distinct_groups(X, sample_weight)
         if distinct < n_components:
             return shared_seed_responsibilities(X, groups, n_components, _seed(rng))
         seeds = groups.race(groups.weight, _seed(rng), 0, n_components)
         return nearest_seed_labels(X, groups, seeds)
 
+    def _on_sample(self, X, n_components, sample_weight, sample, rng):
+        groups = sample.groups
+        seeds = groups.race(groups.weight, _seed(rng), 0, n_components)
+        return _nearest_seed_labels_of_sample(X, sample_weight, sample.seed_centres(seeds))
 
-class KMeansPlusPlus(Initializer):
+
+class KMeansPlusPlus(_Seeding):
     """Greedy k-means++ seeding, weighted by ``sample_weight``; rows go to the nearest seed.
 
     With fewer distinct rows than components, surplus components share seeds (see
     :func:`shared_seed_responsibilities`).
+
+    Parameters
+    ----------
+    sample_size : int or None, default 65536
+        Data with more rows is seeded on a :class:`SeedingSample` of this many distinct
+        rows (k-means++ makes ``K (2 + log K)`` passes over the rows it seeds on; on the
+        sample they cost a few passes over the data); then one threaded pass labels every
+        row. None: seed on every row.
     """
 
-    def initialize(
-        self,
-        X: np.ndarray,
-        n_components: int,
-        *,
-        sample_weight: np.ndarray | None,
-        rng: np.random.Generator,
-    ) -> np.ndarray:
+    def __repr__(self) -> str:
+        return f"KMeansPlusPlus(sample_size={self.sample_size})"
+
+    def _on_all_rows(self, X, n_components, sample_weight, rng):
         groups, distinct = _distinct_groups(X, sample_weight)
         if distinct < n_components:
             return shared_seed_responsibilities(X, groups, n_components, _seed(rng))
         seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
         return nearest_seed_labels(X, groups, seeds)
 
+    def _on_sample(self, X, n_components, sample_weight, sample, rng):
+        seeds = kmeans_plus_plus_seeds(sample.rows, sample.groups, n_components, _seed(rng))
+        return _nearest_seed_labels_of_sample(X, sample_weight, sample.seed_centres(seeds))
 
-class KMeans(Initializer):
+
+class KMeans(_Seeding):
     """Hard partition from k-means clustering: k-means++ seeds, then Lloyd's iterations.
 
     The default of :class:`~mixture.MixtureEM`, as in scikit-learn's ``GaussianMixture``.
-    Lloyd's iterations run chunk by chunk without copying the data (scikit-learn's
-    ``KMeans`` copies it to centre it), so memory-mapped data stays on disk; seeding holds a
-    few arrays of n_samples numbers. Rows are weighted by ``sample_weight``. With fewer
-    distinct rows than components, surplus components share seeds (see
-    :func:`shared_seed_responsibilities`).
+    Lloyd's iterations run chunk by chunk in threads without copying the data
+    (scikit-learn's ``KMeans`` copies it to centre it), so memory-mapped data stays on disk.
+    Rows are weighted by ``sample_weight``. With fewer distinct rows than components,
+    surplus components share seeds (see :func:`shared_seed_responsibilities`).
+
+    Data of at most ``sample_size`` rows is seeded on every row (grouped by content: a few
+    arrays of n_samples numbers). Larger data is seeded on a :class:`SeedingSample`, where
+    Lloyd's iterations also run to convergence; from those centres, Lloyd's iterations over
+    every row (one threaded pass each, the same stopping rule) finish the partition. The
+    start then costs about one pass to draw the sample and a few passes of Lloyd, and
+    holds one byte per row (the labels, for up to 256 components) besides the data.
 
     Parameters
     ----------
     n_init : int, default 1
         k-means restarts; the partition with the lowest inertia wins.
     max_iter : int, default 300
-        Lloyd iterations per restart.
+        Lloyd iterations per restart (on the sample and on all rows, each).
     tol : float, default 1e-4
-        Stop when the squared centre shift is at most ``tol`` times the mean feature variance.
+        Stop when the squared centre shift is at most ``tol`` times the mean feature
+        variance (of the rows, or on sampled data of the sample's weighted rows).
+    sample_size : int or None, default 65536
+        Rows above which seeding runs on a sample of this many distinct rows (at least 64
+        per component); None: on every row.
     """
 
-    def __init__(self, n_init: int = 1, max_iter: int = 300, tol: float = 1e-4) -> None:
+    def __init__(
+        self,
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        sample_size: int | None = DEFAULT_SAMPLE_SIZE,
+    ) -> None:
+        super().__init__(sample_size)
         self.n_init = check_int(n_init, name="n_init", minimum=1)
         self.max_iter = check_int(max_iter, name="max_iter", minimum=1)
         self.tol = check_nonnegative_float(tol, name="tol")
 
     def __repr__(self) -> str:
-        return f"KMeans(n_init={self.n_init}, max_iter={self.max_iter}, tol={self.tol})"
+        return (
+            f"KMeans(n_init={self.n_init}, max_iter={self.max_iter}, tol={self.tol}, "
+            f"sample_size={self.sample_size})"
+        )
 
-    def initialize(
-        self,
-        X: np.ndarray,
-        n_components: int,
-        *,
-        sample_weight: np.ndarray | None,
-        rng: np.random.Generator,
-    ) -> np.ndarray:
+    def _on_all_rows(self, X, n_components, sample_weight, rng):
         groups, distinct = _distinct_groups(X, sample_weight)
         if distinct < n_components:
             # Every distinct row is its own cluster: nothing for Lloyd's iterations to do.
@@ -317,9 +484,49 @@ class KMeans(Initializer):
         for _ in range(self.n_init):
             seeds = kmeans_plus_plus_seeds(X, groups, n_components, _seed(rng))
             centres = X[groups.first_row[seeds]].astype(np.float64)
-            partition = lloyd(X, centres, sample_weight, max_iter=self.max_iter, tol=self.tol)
+            partition = lloyd(
+                X,
+                centres,
+                sample_weight,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                inertia=self.n_init > 1,
+            )
             if best is None or partition.inertia < best.inertia:
                 best = partition
+        return best.labels
+
+    def _on_sample(self, X, n_components, sample_weight, sample, rng):
+        variance = mean_feature_variance(sample.rows, sample.weights)
+        best: Partition | None = None
+        for _ in range(self.n_init):
+            seeds = kmeans_plus_plus_seeds(sample.rows, sample.groups, n_components, _seed(rng))
+            on_sample = lloyd(
+                sample.rows,
+                sample.seed_centres(seeds),
+                sample.weights,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                variance=variance,
+                inertia=False,
+            )
+            restarts = self.n_init > 1
+            if sample.complete:  # the sample's partition is the data's: label every row
+                partition = nearest_partition(X, on_sample.centres, sample_weight, inertia=restarts)
+            else:  # the sample's centres are near the data's: a few passes finish them
+                partition = lloyd(
+                    X,
+                    on_sample.centres,
+                    sample_weight,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    variance=variance,
+                    relabel=False,
+                    inertia=restarts,
+                )
+            if best is None or partition.inertia < best.inertia:
+                best = partition
+        assert best is not None
         return best.labels
 
 
