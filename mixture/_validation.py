@@ -24,6 +24,7 @@ def check_data(
     n_features: int | None = None,
     min_rows: int = 1,
     first_row: int = 0,
+    allow_missing: bool = False,
 ) -> np.ndarray:
     """Validate a data matrix and return it as a float32 or float64 array.
 
@@ -41,6 +42,9 @@ def check_data(
     first_row : int
         Row number of ``X``'s first row in the caller's data (a chunk of a stream), used in
         messages.
+    allow_missing : bool, default False
+        Accept NaN as a missing value (EM that marginalises them); infinity and rows with
+        no observed value are still refused.
 
     Returns
     -------
@@ -89,7 +93,10 @@ def check_data(
         raise ValueError(
             f"{name} has {n_cols} features, but the model was fitted with {n_features}"
         )
-    _check_finite(array, name, first_row)
+    if allow_missing:
+        _check_observed(array, name, first_row)
+    else:
+        _check_finite(array, name, first_row)
     return array
 
 
@@ -193,7 +200,26 @@ def _check_finite(array: np.ndarray, name: str, first_row: int = 0) -> None:
             raise ValueError(
                 f"{name} contains {what} at row {first_row + rows.start + row}, column {col} "
                 f"({total} non-finite value(s) in {'all' if not first_row else 'this chunk'}); "
-                "remove or impute them before fitting"
+                "remove or impute them before fitting, or fit with missing='marginalize' to "
+                "treat NaN as missing values"
+            )
+
+
+def _check_observed(array: np.ndarray, name: str, first_row: int = 0) -> None:
+    """Raise naming the first infinite cell, or the first row with no observed value."""
+    for rows in row_slices(array.shape[0], _FINITE_CHECK_ROWS):
+        block = array[rows]
+        infinite = np.isinf(block)
+        if infinite.any():
+            row, col = np.argwhere(infinite)[0]
+            raise ValueError(
+                f"{name} contains infinity at row {first_row + rows.start + row}, column {col}"
+            )
+        empty = np.flatnonzero(np.isnan(block).all(axis=1))
+        if empty.size:
+            raise ValueError(
+                f"{name} row {first_row + rows.start + int(empty[0])} has no observed value "
+                "(every value is missing): it carries no information; drop it"
             )
 
 

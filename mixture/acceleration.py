@@ -448,7 +448,8 @@ def _extrapolated(
                 return None  # a component emptied by the extrapolation alone
             family = base.family.m_step(combined.family_statistics)
             fixed = base.weights if base.fixed_weights else None  # given weights stay
-            mixture = Mixture.from_m_step(weights, family, fixed)
+            marginalize = base.missing == "marginalize"
+            mixture = Mixture.from_m_step(weights, family, fixed, marginalize)
     except (ValueError, ArithmeticError):  # DegenerateComponentError, LinAlgError, ...
         return None
     if caught:  # a warning (an empty component, an M-step gone astray): not trusted

@@ -77,7 +77,8 @@ def column_resolution(X: Any) -> np.ndarray:
     data = np.asarray(X)
     gaps = np.zeros(data.shape[1])
     for j in range(data.shape[1]):
-        values = np.unique(data[:, j])
+        column = data[:, j]
+        values = np.unique(column[~np.isnan(column)])  # missing values (NaN) left out
         if values.size > 1:
             gaps[j] = float(np.diff(values).min())
     return gaps

@@ -43,7 +43,7 @@ from mixture.family import ComponentFamily, as_family
 from mixture.initializers import GivenParameters, Initializer, KMeans
 from mixture.labels import ComponentKnowledge, as_knowledge
 from mixture.mixing import MixingWeights, check_mixing_weights
-from mixture.model import Mixture, MixtureStatistics, weighted_statistics
+from mixture.model import Mixture, MixtureStatistics, marginalizes_missing, weighted_statistics
 from mixture.result import MixtureResult
 from mixture.sources import ArraySource, RowSource, as_source
 
@@ -101,6 +101,14 @@ class MixtureEM:
         Mixing weights known in advance (:mod:`mixture.mixing`): ``EqualWeights()`` or
         ``FixedWeights(values)``. Every M-step keeps them, and they count no free
         parameter. By default they are estimated.
+    missing : {'error', 'marginalize'}, default 'error'
+        ``'marginalize'``: NaN in the rows is a missing value (missing at random). EM then
+        maximises the observed-data likelihood: a row's density is that of its observed
+        values, and the E-step completes each row with its conditional law given them
+        (:mod:`mixture.gaussian.missing`; Gaussian families). The start is made on the rows
+        with each missing value replaced by its column's mean. The fitted mixture keeps the
+        setting, so it scores, predicts and imputes rows with missing values. A row with no
+        observed value is refused. With ``'error'`` NaN is refused, as by scikit-learn.
 
     Examples
     --------
@@ -128,6 +136,7 @@ class MixtureEM:
         executor: Executor | None = None,
         acceleration: Acceleration | None = None,
         mixing_weights: MixingWeights | None = None,
+        missing: str = "error",
     ) -> None:
         self.family = as_family(model)
         if initializer is None:
@@ -177,6 +186,9 @@ class MixtureEM:
             )
         self.acceleration = acceleration
         self.mixing_weights = check_mixing_weights(mixing_weights)
+        # Checks the value and that the family can marginalise (a clear error otherwise).
+        self._marginalize = marginalizes_missing(missing, self.family)
+        self.missing = missing
         if self.mixing_weights is not None:
             self.mixing_weights.weights(self.n_components)  # the right number of values
 
@@ -293,7 +305,7 @@ class MixtureEM:
                 EmptyComponentWarning,
                 stacklevel=2,
             )
-        return Mixture.from_m_step(component_weight, new_family, fixed)
+        return Mixture.from_m_step(component_weight, new_family, fixed, self._marginalize)
 
     # -- initialisation ---------------------------------------------------------------------
     def initialize(self, X: Any, sample_weight: Any = None, *, random_state: Any = None) -> Mixture:
@@ -365,11 +377,13 @@ class MixtureEM:
             raise ValueError(
                 f"the starting mixture has {start.n_features} features; the data has {n_features}"
             )
-        return Mixture(start.weights, self.family.with_parameters_from(start.family))
+        return Mixture(
+            start.weights, self.family.with_parameters_from(start.family), missing=self.missing
+        )
 
     # -- row sources ------------------------------------------------------------------------
     def _checked_source(self, X: Any, sample_weight: Any) -> RowSource:
-        source = as_source(X, sample_weight)
+        source = as_source(X, sample_weight, allow_missing=self._marginalize)
         if self.family.is_fitted and source.n_features != self.family.n_features:
             raise ValueError(
                 f"X has {source.n_features} features, but the model was fitted with "
@@ -398,6 +412,20 @@ class MixtureEM:
         return executor.e_step(mixture, source, rows)
 
     def _start_rows(
+        self,
+        source: RowSource,
+        initializer: Initializer,
+        knowledge: ComponentKnowledge | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows the start is made on (:meth:`_rows_for_start`), with missing values
+        replaced by their column's mean: the initializers need complete rows, and EM then
+        marginalises the missing values."""
+        X, weights = self._rows_for_start(source, initializer, knowledge)
+        if self._marginalize and np.isnan(X).any():
+            X = _mean_imputed(X, weights)
+        return X, weights
+
+    def _rows_for_start(
         self,
         source: RowSource,
         initializer: Initializer,
@@ -595,6 +623,16 @@ class MixtureEM:
 
 
 _EMPTY = np.empty(0, dtype=np.intp)
+
+
+def _mean_imputed(X: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """A copy of ``X`` with each NaN replaced by its column's (weighted) observed mean."""
+    observed = ~np.isnan(X)
+    row_weight = np.ones(X.shape[0]) if weights is None else weights
+    counts = row_weight @ observed
+    sums = row_weight @ np.where(observed, X, 0.0)
+    means = np.divide(sums, counts, out=np.zeros(X.shape[1]), where=counts > 0)
+    return np.where(observed, X, means.astype(X.dtype))
 
 
 def _equal_weights_mixture(family: ComponentFamily) -> Mixture:

@@ -198,6 +198,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         semi-supervised model's (:mod:`mixture.labels`). Off by default, because
         scikit-learn's tools pass a supervised task's class labels as ``y`` (a Pipeline,
         ``cross_val_score``), which are not component indices.
+    missing : {'error', 'marginalize'}, default 'error'
+        ``'marginalize'``: NaN in ``X`` is a missing value (missing at random): EM
+        maximises the observed-data likelihood, and ``score_samples``, ``predict``,
+        ``predict_proba`` and :meth:`impute` accept rows with NaN (see
+        :class:`~mixture.MixtureEM`). ``'error'`` refuses NaN, as scikit-learn does.
 
     Attributes
     ----------
@@ -252,6 +257,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
         "equal_weights": ["boolean"],
         "semi_supervised": ["boolean"],
+        "missing": [StrOptions({"error", "marginalize"})],
     }
 
     def __init__(
@@ -275,6 +281,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         chunk_size: int | None = None,
         equal_weights: bool = False,
         semi_supervised: bool = False,
+        missing: str = "error",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -294,6 +301,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.chunk_size = chunk_size
         self.equal_weights = equal_weights
         self.semi_supervised = semi_supervised
+        self.missing = missing
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -411,6 +419,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             chunk_size=self.chunk_size,
             init_sample_size=None,  # initialise on every row, as scikit-learn does
             mixing_weights=EqualWeights() if self.equal_weights else None,
+            missing=self.missing,
         )
 
     def _seed(self) -> Any:
@@ -549,7 +558,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             ensure_all_finite=False,
             ensure_min_samples=2 if reset else 1,
         )
-        return check_data(data)
+        return check_data(data, allow_missing=self.missing == "marginalize")
+
+    def impute(self, X: Any, *, draw: bool = False, random_state: Any = None) -> np.ndarray:
+        """``X`` with its missing values (NaN) filled under the fitted mixture: conditional
+        means, or draws (see :meth:`mixture.Mixture.impute`)."""
+        self._check_fitted()
+        self._refuse_array_api(X)
+        check_container(X)
+        data = validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False
+        )
+        return self.result_.impute(data, draw=draw, random_state=random_state)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of each row, shape ``(n_samples,)``."""

@@ -123,6 +123,27 @@ class ComponentFamily(ABC):
         starts from the family's own parameters by default)."""
         return False
 
+    # -- missing values (optional; see mixture.gaussian.missing) -----------------------------
+    #: Whether the family marginalises missing values (NaN): :meth:`log_density_observed`
+    #: and :meth:`statistics_observed` are implemented. Declared, never guessed: a family
+    #: without it refuses NaN.
+    handles_missing: bool = False
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_O)`` of each row's observed values (NaN is missing), ``(n, K)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        """The E-step statistics of rows with missing values (NaN): those of the rows
+        completed by their conditional laws under the current parameters."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
+
+    def conditional_completion(self, X: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """Rows completed under each component (missing values replaced by their
+        conditional means), shape ``(K, n, D)``, and per pattern of missing values its
+        rows, missing features and conditional covariances ``(K, m, m)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
+
     def degeneracies(
         self, weights: np.ndarray, total_weight: float, resolution: np.ndarray | None = None
     ) -> list[Any]:

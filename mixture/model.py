@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import auto_chunk_size, map_chunks, sum_chunks, sum_over
+from mixture._chunking import auto_chunk_size, map_chunks, row_slices, sum_chunks, sum_over
 from mixture._responsibilities import (
     checked_row_maxima,
     log_density_and_responsibilities,
@@ -30,6 +30,40 @@ __all__ = ["Mixture", "MixtureStatistics"]
 
 #: Weights summing to 1 within this are taken as they are (not renormalised).
 _ROUND_OFF = 8 * float(np.finfo(np.float64).eps)
+
+
+def _drawn_completion(
+    responsibilities: np.ndarray,
+    completed: np.ndarray,
+    spreads: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Rows whose missing values are drawn: a component per row from its
+    responsibilities, then the missing values from that component's conditional law."""
+    n_rows, n_components = responsibilities.shape
+    cumulative = np.cumsum(responsibilities, axis=1)
+    chosen = np.minimum((rng.random((n_rows, 1)) > cumulative).sum(axis=1), n_components - 1)
+    out = completed[chosen, np.arange(n_rows)]
+    for rows, missing, covariance in spreads:
+        index = np.flatnonzero(missing)
+        for k in np.unique(chosen[rows]):
+            members = rows[chosen[rows] == k]
+            factor = np.linalg.cholesky(covariance[k])
+            noise = rng.standard_normal((members.shape[0], index.shape[0])) @ factor.T
+            out[members[:, None], index[None, :]] += noise
+    return out
+
+
+def marginalizes_missing(missing: str, family: ComponentFamily) -> bool:
+    """Whether ``missing`` asks to marginalise missing values; checks the family can."""
+    if missing not in ("error", "marginalize"):
+        raise ValueError(f"missing must be 'error' or 'marginalize'; got {missing!r}")
+    if missing == "marginalize" and not family.handles_missing:
+        raise ValueError(
+            f"missing='marginalize': {type(family).__name__} does not handle missing values "
+            "(Gaussian families do)"
+        )
+    return missing == "marginalize"
 
 
 def _log_weights(weights: np.ndarray) -> np.ndarray:
@@ -162,6 +196,7 @@ class Mixture:
         family: ComponentFamily | list[Component],
         *,
         fixed_weights: bool = False,
+        missing: str = "error",
     ) -> None:
         family = as_family(family)
         if not family.is_fitted:
@@ -183,6 +218,7 @@ class Mixture:
         self._family = family
         self._log_weights = _log_weights(self._weights)
         self._fixed_weights = bool(fixed_weights)
+        self._marginalize = marginalizes_missing(missing, family)
 
     @classmethod
     def from_m_step(
@@ -190,6 +226,7 @@ class Mixture:
         component_weight: np.ndarray,
         family: ComponentFamily,
         fixed: np.ndarray | None = None,
+        marginalize: bool = False,
     ) -> Mixture:
         """The mixture an M-step gives: weights ``N_k / N`` from the summed responsibilities
         ``(K,)`` (non-negative, some positive), or the ``fixed`` weights when the model's
@@ -206,7 +243,14 @@ class Mixture:
         mixture._family = family
         mixture._log_weights = _log_weights(mixture._weights)
         mixture._fixed_weights = fixed is not None
+        mixture._marginalize = marginalize
         return mixture
+
+    @property
+    def missing(self) -> str:
+        """``"marginalize"`` when NaN in rows is a missing value (the density of a row is
+        that of its observed values), else ``"error"`` (NaN is refused)."""
+        return "marginalize" if getattr(self, "_marginalize", False) else "error"
 
     @property
     def fixed_weights(self) -> bool:
@@ -247,10 +291,79 @@ class Mixture:
 
     # -- per chunk ----------------------------------------------------------------------------
     def log_joint(self, X: np.ndarray) -> np.ndarray:
-        """``log weights[k] + log p_k(x)`` for validated rows, shape ``(n, K)``."""
-        out = self._family.log_density(X)
+        """``log weights[k] + log p_k(x)`` for validated rows, shape ``(n, K)`` (with
+        missing values marginalised, ``log p_k(x_O)`` of the observed ones)."""
+        incomplete = self._incomplete_rows(X)
+        if incomplete is None:
+            out = self._family.log_density(X)
+        else:
+            out = np.empty((X.shape[0], self.n_components))
+            complete = ~incomplete
+            if complete.any():
+                out[complete] = self._family.log_density(X[complete])
+            out[incomplete] = self._family.log_density_observed(X[incomplete])
         out += self._log_weights.astype(out.dtype)
         return out
+
+    def impute(
+        self,
+        X: Any,
+        *,
+        draw: bool = False,
+        random_state: Any = None,
+        chunk_size: int | None = None,
+    ) -> np.ndarray:
+        """Fill the missing values (NaN) of ``X`` under the mixture.
+
+        By default each missing value becomes its conditional mean given the row's observed
+        values, ``sum_k gamma_k(x_O) E_k[x_M | x_O]`` (the best guess in squared error);
+        with ``draw=True`` a draw from the conditional law instead (a component drawn with
+        probabilities ``gamma_k(x_O)``, then ``x_M`` from its conditional Gaussian), as
+        multiple imputation needs. Observed values are kept exactly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing value; every row needs an observed value.
+        draw : bool, default False
+        random_state : None, int or numpy.random.Generator
+            For ``draw=True``.
+        chunk_size : int, optional
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), float64
+        """
+        if not self._family.handles_missing:
+            raise ValueError(f"{type(self._family).__name__} does not handle missing values")
+        data = check_data(X, n_features=self.n_features, allow_missing=True)
+        if chunk_size is None:
+            chunk_size = auto_chunk_size(self.n_components, self.n_features, 8, data.shape[0])
+        rng = check_random_state(random_state) if draw else None
+        out = np.array(data, dtype=np.float64)
+        for rows in row_slices(data.shape[0], check_int(chunk_size, name="chunk_size", minimum=1)):
+            chunk = out[rows]
+            incomplete = np.isnan(chunk).any(axis=1)
+            if not incomplete.any():
+                continue
+            rows_with_gaps = chunk[incomplete]
+            joint = self._family.log_density_observed(rows_with_gaps) + self._log_weights
+            log_density_and_responsibilities(joint)  # joint becomes the responsibilities
+            completed, spreads = self._family.conditional_completion(rows_with_gaps)
+            if rng is None:
+                chunk[incomplete] = np.einsum("nk,knd->nd", joint, completed)
+            else:
+                chunk[incomplete] = _drawn_completion(joint, completed, spreads, rng)
+            out[rows] = chunk
+        return out
+
+    def _incomplete_rows(self, X: np.ndarray) -> np.ndarray | None:
+        """Rows with a missing value when this mixture marginalises them (None when there
+        are none, or when missing values are refused)."""
+        if not getattr(self, "_marginalize", False):
+            return None
+        incomplete = np.isnan(X).any(axis=1)
+        return incomplete if incomplete.any() else None
 
     def chunk_statistics(
         self,
@@ -265,6 +378,47 @@ class Mixture:
         are normalised (``-inf`` excludes a component): the semi-supervised E-step of
         :mod:`mixture.labels`, whose log-likelihood the statistics then carry.
         """
+        incomplete = self._incomplete_rows(X)
+        if incomplete is not None:
+            return self._statistics_with_missing(X, sample_weight, log_mask, incomplete)
+        return self._complete_statistics(X, sample_weight, log_mask)
+
+    def _statistics_with_missing(
+        self,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None,
+        log_mask: np.ndarray | None,
+        incomplete: np.ndarray,
+    ) -> MixtureStatistics:
+        """The E-step of a chunk with missing values: complete rows as usual, the others
+        through the family's observed-value densities and conditional statistics."""
+        parts = []
+        complete = ~incomplete
+        for rows in (complete, incomplete):
+            if not rows.any():
+                continue
+            weights = None if sample_weight is None else sample_weight[rows]
+            mask = None if log_mask is None else log_mask[rows]
+            if rows is complete:
+                parts.append(self._complete_statistics(X[rows], weights, mask))
+                continue
+            resp = self._family.log_density_observed(X[rows]) + self._log_weights
+            if mask is not None:
+                resp += mask
+            log_density = log_density_and_responsibilities(resp)
+            if weights is not None:
+                resp *= weights[:, None]
+            total = float(rows.sum() if weights is None else weights.sum())
+            log_likelihood = float(
+                log_density.sum() if weights is None else np.dot(weights, log_density)
+            )
+            statistics = self._family.statistics_observed(X[rows], resp)
+            parts.append(MixtureStatistics(resp.sum(axis=0), statistics, log_likelihood, total))
+        return sum(parts[1:], parts[0])
+
+    def _complete_statistics(
+        self, X: np.ndarray, sample_weight: np.ndarray | None, log_mask: np.ndarray | None
+    ) -> MixtureStatistics:
         fused = (
             None
             if log_mask is not None
@@ -282,7 +436,9 @@ class Mixture:
 
     # -- public, chunked --------------------------------------------------------------------
     def _rows(self, X: Any, chunk_size: int | None) -> tuple[np.ndarray, int]:
-        data = check_data(X, n_features=self.n_features)
+        data = check_data(
+            X, n_features=self.n_features, allow_missing=getattr(self, "_marginalize", False)
+        )
         if chunk_size is None:
             chunk_size = auto_chunk_size(
                 self.n_components, self.n_features, data.itemsize, data.shape[0]

@@ -57,15 +57,19 @@ class Standardization:
         ValueError
             If a column is constant (it cannot be scaled).
         """
-        data = check_data(X)
+        data = check_data(X, allow_missing=True)
         # Columns are divided by a power of two near their largest magnitude first (exact),
         # so values too large to square, up to the float64 maximum, still give their mean
-        # and spread.
-        _, exponent = np.frexp(np.abs(data).max(axis=0).astype(np.float64))
+        # and spread. Missing values (NaN) are left out of both.
+        _, exponent = np.frexp(np.nanmax(np.abs(data), axis=0).astype(np.float64))
         magnitude = np.ldexp(1.0, exponent)
         scaled = data / magnitude
-        center = scaled.mean(axis=0, dtype=np.float64) * magnitude
-        scale = scaled.std(axis=0, dtype=np.float64) * magnitude
+        if np.isnan(scaled).any():
+            center = np.nanmean(scaled, axis=0, dtype=np.float64) * magnitude
+            scale = np.nanstd(scaled, axis=0, dtype=np.float64) * magnitude
+        else:
+            center = scaled.mean(axis=0, dtype=np.float64) * magnitude
+            scale = scaled.std(axis=0, dtype=np.float64) * magnitude
         return cls.checked(center, scale, names)
 
     @classmethod
@@ -112,8 +116,9 @@ class Standardization:
         return -float(np.log(self._scale).sum())
 
     def transform(self, X: Any) -> np.ndarray:
-        """Rows in the data's units to standardised rows, shape (n_samples, n_features)."""
-        data = check_data(X, n_features=self.n_features)
+        """Rows in the data's units to standardised rows, shape (n_samples, n_features)
+        (a missing value, NaN, stays missing)."""
+        data = check_data(X, n_features=self.n_features, allow_missing=True)
         return (data - self._center) / self._scale
 
     def inverse_transform(self, Z: Any) -> np.ndarray:

@@ -48,7 +48,12 @@ class MixtureResult(Mixture):
         stop_reason: str,
         run: int = 0,
     ) -> None:
-        super().__init__(mixture.weights, mixture.family, fixed_weights=mixture.fixed_weights)
+        super().__init__(
+            mixture.weights,
+            mixture.family,
+            fixed_weights=mixture.fixed_weights,
+            missing=mixture.missing,
+        )
         self.log_likelihood_history = np.asarray(log_likelihood_history, dtype=np.float64)
         self.converged = bool(converged)
         self.stop_reason = stop_reason

@@ -377,6 +377,7 @@ def _robust_candidates(
     acceleration: Any = None,
     mixing_weights: MixingWeights | None = None,
     labels: np.ndarray | None = None,
+    missing: str = "error",
 ) -> list[Candidate]:
     """Every structure's chain of fits (:func:`fit_structure_chain`), structures in parallel."""
     options = {
@@ -384,11 +385,14 @@ def _robust_candidates(
         "max_iter": max_iter,
         "acceleration": acceleration,
         "mixing_weights": mixing_weights,
+        "missing": missing,
     }
     # One hierarchical tree of the data serves every structure's chain (and, built here,
     # travels with the initializer to joblib's workers).
     hierarchical = Hierarchical()
-    if not isinstance(data, RowSource):  # a streamed source's starts see samples of it
+    # A streamed source's starts see samples of it, and rows with missing values are
+    # completed before the start: the tree is built there.
+    if not isinstance(data, RowSource) and not np.isnan(data).any():
         hierarchical.tree(data, weights)
     jobs = [
         (
@@ -476,6 +480,7 @@ def select_model(
     acceleration: Acceleration | None = DEFAULT_ACCELERATION,
     equal_weights: bool = False,
     labels: Any = None,
+    missing: str = "error",
 ) -> ModelSelection:
     """Fit every model x number of components and rank them by an information criterion.
 
@@ -549,12 +554,18 @@ def select_model(
         (:mod:`mixture.labels`). Every candidate keeps the known rows in their components,
         so each needs at least ``max(labels) + 1`` components; the log-likelihood and the
         criteria are the semi-supervised model's. In-memory rows only.
+    missing : {'error', 'marginalize'}, default 'error'
+        ``'marginalize'``: NaN is a missing value; every candidate maximises the
+        observed-data likelihood, and the criteria are computed from it (see
+        :class:`~mixture.MixtureEM`). Gaussian models; in-memory rows.
 
     Returns
     -------
     ModelSelection
     """
-    source = as_source(X, sample_weight)
+    if missing not in ("error", "marginalize"):
+        raise ValueError(f"missing must be 'error' or 'marginalize'; got {missing!r}")
+    source = as_source(X, sample_weight, allow_missing=missing == "marginalize")
     data: np.ndarray | RowSource
     if isinstance(source, ArraySource):
         data, weights = source.X, source.weights
@@ -583,6 +594,8 @@ def select_model(
         raise ValueError("no models to try")
     if labels is not None:
         labels = _checked_labels(labels, data, counts, online)
+    if online and missing == "marginalize":
+        raise ValueError("missing='marginalize' is for batch EM, not online=True")
     if online and equal_weights:
         raise ValueError("equal_weights=True is for batch EM; online=True estimates the weights")
     mixing = EqualWeights() if equal_weights else None
@@ -612,6 +625,7 @@ def select_model(
             acceleration,
             mixing,
             labels,
+            missing,
         )
 
 
@@ -651,6 +665,7 @@ def _select(
     acceleration: Any = None,
     mixing_weights: MixingWeights | None = None,
     labels: np.ndarray | None = None,
+    missing: str = "error",
 ) -> ModelSelection:
     base = _base_seed(random_state)
     if isinstance(data, RowSource):  # judged on the content-keyed sample of the rows
@@ -673,6 +688,7 @@ def _select(
             acceleration,
             mixing_weights,
             labels,
+            missing,
         )
         return ModelSelection(tuple(candidates), criterion)
     grid = [(label, factory(k)) for label, factory in models.items() for k in counts]
@@ -684,6 +700,7 @@ def _select(
         "n_init": n_init,
         "acceleration": acceleration,
         "mixing_weights": mixing_weights,
+        "missing": missing,
     }
     fit = _fit_candidate
     if online_batch_size is not None:

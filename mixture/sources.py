@@ -135,8 +135,8 @@ class ArraySource(RowSource):
     sample_weight : array-like of shape (n_samples,), optional
     """
 
-    def __init__(self, X: Any, sample_weight: Any = None) -> None:
-        self.X = check_data(X)
+    def __init__(self, X: Any, sample_weight: Any = None, *, allow_missing: bool = False) -> None:
+        self.X = check_data(X, allow_missing=allow_missing)
         self.weights = check_sample_weight(sample_weight, self.X.shape[0])
 
     @property
@@ -287,7 +287,7 @@ def _is_one_shot(value: Any) -> bool:
     return isinstance(value, Iterator)
 
 
-def as_source(X: Any, sample_weight: Any = None) -> RowSource:
+def as_source(X: Any, sample_weight: Any = None, *, allow_missing: bool = False) -> RowSource:
     """The :class:`RowSource` for what was passed to ``fit``.
 
     Parameters
@@ -299,6 +299,8 @@ def as_source(X: Any, sample_weight: Any = None) -> RowSource:
         else as an :class:`ArraySource` (arrays, memory maps, data frames, lists).
     sample_weight : array-like, optional
         Only with in-memory data (a file or factory carries its own).
+    allow_missing : bool, default False
+        In-memory data may hold NaN as missing values (see :func:`check_data`).
 
     Raises
     ------
@@ -323,7 +325,7 @@ def as_source(X: Any, sample_weight: Any = None) -> RowSource:
         if sample_weight is not None:
             raise ValueError("a factory yields its own (X, sample_weight) pairs")
         return FactorySource(X)
-    return ArraySource(X, sample_weight)
+    return ArraySource(X, sample_weight, allow_missing=allow_missing)
 
 
 def row_sample(

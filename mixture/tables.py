@@ -41,7 +41,10 @@ DELIMITERS = (",", ";", "\t")
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "?", "null"})
 
 _DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t"}
-_DROP_HINT = "drop incomplete rows with --drop-incomplete"
+_DROP_HINT = (
+    "drop incomplete rows with --drop-incomplete, or fit with the observed values of each row "
+    "with --missing marginalize"
+)
 _PARQUET_HINT = 'pip install "mixture-em[parquet]"'
 _SNIFF_LINES = 20
 _READ_BYTES = 2**20
@@ -129,6 +132,7 @@ def open_table(
     delimiter: str | None = None,
     drop_incomplete: bool = False,
     chunk_rows: int | None = None,
+    keep_missing: bool = False,
 ) -> TableStream:
     """Open a delimited text, ``.npy`` or Parquet file for reading in blocks, pass after pass.
 
@@ -139,15 +143,26 @@ def open_table(
     """
     if str(path) == STDIN:
         raise TableError("standard input can be read only once; give a file to stream from")
+    policy = _missing_policy(drop_incomplete, keep_missing)
     wanted = _wanted_columns(columns)
     source = Path(path)
     label = str(path)
     kind = _file_kind(source, label)
     if kind == "npy":
-        return _npy_stream(source, label, wanted, drop_incomplete, chunk_rows)
+        return _npy_stream(source, label, wanted, policy, chunk_rows)
     if kind == "parquet":
-        return _parquet_stream(source, label, wanted, drop_incomplete, chunk_rows)
-    return _text_stream(source, label, wanted, delimiter, drop_incomplete, chunk_rows)
+        return _parquet_stream(source, label, wanted, policy, chunk_rows)
+    return _text_stream(source, label, wanted, delimiter, policy, chunk_rows)
+
+
+#: How missing values are treated: refused, their rows dropped, or kept as NaN.
+_ERROR, _DROP, _KEEP = "error", "drop", "keep"
+
+
+def _missing_policy(drop_incomplete: bool, keep_missing: bool) -> str:
+    if drop_incomplete and keep_missing:
+        raise TableError("drop_incomplete and keep_missing cannot both be set")
+    return _DROP if drop_incomplete else _KEEP if keep_missing else _ERROR
 
 
 def _collected(stream: TableStream, expected_rows: int | None = None) -> Table:
@@ -168,6 +183,7 @@ def read_table(
     stdin: TextIO | None = None,
     chunk_rows: int | None = None,
     exclude: Sequence[str] = (),
+    keep_missing: bool = False,
 ) -> Table:
     """Read numeric columns from a delimited text file, a 2-D ``.npy`` array or Parquet.
 
@@ -193,6 +209,9 @@ def read_table(
         Where ``"-"`` reads from; default ``sys.stdin`` (its bytes, when it has a buffer).
     chunk_rows : int, optional
         Rows parsed per chunk; default about 2**18 cells per chunk, at most 65536 rows.
+    keep_missing : bool, default False
+        Keep rows with missing values, the missing cells as NaN (for EM that marginalises
+        them); not with ``drop_incomplete``.
     exclude : sequence of str, optional
         Columns left out of "every numeric column" (not read, not listed as skipped), such
         as a column of class labels; only when ``columns`` is not given.
@@ -224,22 +243,23 @@ def read_table(
     floating point or decimal). An empty header cell names its column ``"column N"`` (N
     counting from 1); a duplicate name is refused.
     """
+    policy = _missing_policy(drop_incomplete, keep_missing)
     wanted: list[str] | _Excluding | None = _wanted_columns(columns)
     if wanted is None and exclude:
         wanted = _Excluding(frozenset(exclude))
     if str(path) == STDIN:
         lines = _stream_lines(sys.stdin if stdin is None else stdin, "standard input")
-        return _read_text(lines, "standard input", wanted, delimiter, drop_incomplete, chunk_rows)
+        return _read_text(lines, "standard input", wanted, delimiter, policy, chunk_rows)
     source = Path(path)
     label = str(path)
     kind = _file_kind(source, label)
     if kind == "npy":  # columns named by position: nothing to exclude by name
         named = None if isinstance(wanted, _Excluding) else wanted
-        return _read_npy(source, label, named, drop_incomplete, chunk_rows)
+        return _read_npy(source, label, named, policy, chunk_rows)
     if kind == "parquet":
-        stream = _parquet_stream(source, label, wanted, drop_incomplete, chunk_rows)
+        stream = _parquet_stream(source, label, wanted, policy, chunk_rows)
         return _collected(stream, stream.n_rows)
-    return _collected(_text_stream(source, label, wanted, delimiter, drop_incomplete, chunk_rows))
+    return _collected(_text_stream(source, label, wanted, delimiter, policy, chunk_rows))
 
 
 def read_text_column(
@@ -594,12 +614,12 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _first_problem(values: np.ndarray, drop_incomplete: bool) -> tuple[int, int, str] | None:
+def _first_problem(values: np.ndarray, allow_missing: bool) -> tuple[int, int, str] | None:
     """(row, column, "missing" or "infinite") of the first bad value of a (n_rows, k) chunk."""
     finite = np.isfinite(values)
     if finite.all():
         return None
-    bad = np.isinf(values) if drop_incomplete else ~finite
+    bad = np.isinf(values) if allow_missing else ~finite
     if not bad.any():
         return None
     row, column = (int(i) for i in np.argwhere(bad)[0])
@@ -722,18 +742,18 @@ def _text_values(
     chunks: Iterator[tuple[list[int], list[list[str]]]],
     layout: _TextLayout,
     label: str,
-    drop_incomplete: bool,
+    policy: str,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(rows dropped so far, kept values) per chunk; no chunk outlives its conversion."""
     names = [layout.header[i] for i in layout.used]
     convert = partial(
-        _convert_chunk, used=layout.used, names=names, label=label, keep_nan=drop_incomplete
+        _convert_chunk, used=layout.used, names=names, label=label, keep_nan=policy != _ERROR
     )
     dropped = 0
     for lines_of_chunk, chunk in chunks:
         values = convert(lines_of_chunk, chunk)
         del lines_of_chunk, chunk
-        kept = _complete_rows(values) if drop_incomplete else values
+        kept = _complete_rows(values) if policy == _DROP else values
         dropped += len(values) - len(kept)
         yield dropped, kept
 
@@ -743,13 +763,13 @@ def _read_text(
     label: str,
     columns: list[str] | None,
     delimiter: str | None,
-    drop_incomplete: bool,
+    policy: str,
     chunk_rows: int | None,
 ) -> Table:
     layout, chunks = _text_chunks(lines, label, columns, delimiter, chunk_rows)
     names = [layout.header[i] for i in layout.used]
     stream = TableStream(
-        names, layout.skipped, label, lambda: _text_values(chunks, layout, label, drop_incomplete)
+        names, layout.skipped, label, lambda: _text_values(chunks, layout, label, policy)
     )
     return _collected(stream)
 
@@ -759,7 +779,7 @@ def _text_stream(
     label: str,
     columns: list[str] | None,
     delimiter: str | None,
-    drop_incomplete: bool,
+    policy: str,
     chunk_rows: int | None,
 ) -> TableStream:
     with _open_binary(source, label) as handle:
@@ -771,7 +791,7 @@ def _text_stream(
         with _open_binary(source, label) as handle:
             lines = _decoded_lines(handle, label)
             _, chunks = _text_chunks(lines, label, None, layout.separator, chunk_rows, layout)
-            yield from _text_values(chunks, layout, label, drop_incomplete)
+            yield from _text_values(chunks, layout, label, policy)
 
     return TableStream(names, layout.skipped, label, one_pass)
 
@@ -899,10 +919,10 @@ def _read_npy(
     source: Path,
     label: str,
     columns: list[str] | None,
-    drop_incomplete: bool,
+    policy: str,
     chunk_rows: int | None,
 ) -> Table:
-    stream = _npy_stream(source, label, columns, drop_incomplete, chunk_rows)
+    stream = _npy_stream(source, label, columns, policy, chunk_rows)
     array = _npy_array(source, label)
     size = chunk_rows or _default_chunk_rows(len(stream.names))
     if len(stream.names) == array.shape[1] and columns is None:
@@ -915,7 +935,7 @@ def _npy_stream(
     source: Path,
     label: str,
     columns: list[str] | None,
-    drop_incomplete: bool,
+    policy: str,
     chunk_rows: int | None,
 ) -> TableStream:
     array = _npy_array(source, label)
@@ -932,12 +952,12 @@ def _npy_stream(
         dropped = 0
         for start in range(0, len(mapped), size):
             values = np.asarray(mapped[start : start + size, used], dtype=np.float64)
-            _raise_for_value(values, start, names, label, drop_incomplete)
-            kept = _complete_rows(values) if drop_incomplete else values
+            _raise_for_value(values, start, names, label, policy)
+            kept = _complete_rows(values) if policy == _DROP else values
             dropped += len(values) - len(kept)
             yield dropped, kept
 
-    return TableStream(names, [], label, one_pass, None if drop_incomplete else len(array))
+    return TableStream(names, [], label, one_pass, None if policy == _DROP else len(array))
 
 
 def _npy_array(source: Path, label: str) -> np.ndarray:
@@ -961,10 +981,11 @@ def _is_finite_float64(array: np.ndarray, size: int) -> bool:
 
 
 def _raise_for_value(
-    values: np.ndarray, start: int, names: list[str], label: str, drop_incomplete: bool
+    values: np.ndarray, start: int, names: list[str], label: str, policy: str
 ) -> None:
-    """Raise for the first missing (unless dropped) or infinite value of a (m, k) chunk."""
-    problem = _first_problem(values, drop_incomplete)
+    """Raise for the first missing (unless dropped or kept) or infinite value of a (m, k)
+    chunk."""
+    problem = _first_problem(values, policy != _ERROR)
     if problem is None:
         return
     row, column, kind = problem
@@ -999,7 +1020,7 @@ def _parquet_stream(
     source: Path,
     label: str,
     columns: list[str] | None,
-    drop_incomplete: bool,
+    policy: str,
     chunk_rows: int | None,
 ) -> TableStream:
     pq = _import_pyarrow(label)
@@ -1021,13 +1042,13 @@ def _parquet_stream(
 
     def one_pass() -> Iterator[tuple[int, np.ndarray]]:
         with pq.ParquetFile(source) as reading:
-            yield from _parquet_values(reading, size, names, label, drop_incomplete)
+            yield from _parquet_values(reading, size, names, label, policy)
 
-    return TableStream(names, skipped, label, one_pass, n_rows if not drop_incomplete else None)
+    return TableStream(names, skipped, label, one_pass, None if policy == _DROP else n_rows)
 
 
 def _parquet_values(
-    reading, size: int, names: list[str], label: str, drop_incomplete: bool
+    reading, size: int, names: list[str], label: str, policy: bool
 ) -> Iterator[tuple[int, np.ndarray]]:
     """(rows dropped so far, kept values) per batch of an open Parquet file."""
     import pyarrow as pa
@@ -1038,8 +1059,8 @@ def _parquet_values(
         for position in range(len(names)):
             column = batch.column(names[position]).cast(pa.float64())
             values[:, position] = column.to_numpy(zero_copy_only=False)
-        _raise_for_value(values, start, names, label, drop_incomplete)
-        kept = _complete_rows(values) if drop_incomplete else values
+        _raise_for_value(values, start, names, label, policy)
+        kept = _complete_rows(values) if policy == _DROP else values
         dropped += len(values) - len(kept)
         start += len(values)
         yield dropped, kept

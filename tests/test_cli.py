@@ -612,3 +612,38 @@ def test_labels_column_of_a_parquet_file(tmp_path) -> None:
     assert status == 0, err
     assert "3 -> component 0 (5 rows), 7 -> component 1 (5 rows)" in err
     assert (labels_of(labels_path.read_text()) == 1 - y).mean() > 0.95
+
+
+# -- missing values (--missing marginalize) ---------------------------------------------------
+def _gappy_faithful(path: Path) -> Path:
+    from mixture.datasets import load_faithful
+
+    X, names = load_faithful()
+    rng = np.random.default_rng(3)
+    with path.open("w") as handle:
+        handle.write(",".join(names) + "\n")
+        for row in X:
+            cells = ["NA" if rng.random() < 0.1 else repr(float(v)) for v in row]
+            if all(cell == "NA" for cell in cells):
+                cells[0] = repr(float(row[0]))
+            handle.write(",".join(cells) + "\n")
+    return path
+
+
+def test_missing_values_are_marginalised_on_request(tmp_path) -> None:
+    path = _gappy_faithful(tmp_path / "gappy.csv")
+    status, _, err = run("fit", str(path))
+    assert_one_line_error(status, err, "missing value", "--missing marginalize")
+    model = tmp_path / "model.json"
+    status, out, err = run("fit", str(path), "--missing", "marginalize", "--save", str(model))
+    assert status == 0, err
+    assert "selected by BIC" in out
+    status, out, err = run("predict", str(model), str(path), "--missing", "marginalize")
+    assert status == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 1 + 272 and lines[0].startswith("label,")
+    status, _, err = run("predict", str(model), str(path))
+    assert_one_line_error(status, err, "missing value")
+    for extra in (("--drop-incomplete",), ("--stream",), ("--online",)):
+        status, _, err = run("fit", str(path), "-q", "--missing", "marginalize", *extra)
+        assert_one_line_error(status, err, f"cannot be combined with {extra[0]}")

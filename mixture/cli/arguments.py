@@ -177,6 +177,14 @@ def build_parser(version: str) -> argparse.ArgumentParser:
         "without it a missing value is an error",
     )
     reading.add_argument(
+        "--missing",
+        choices=("error", "marginalize"),
+        default="error",
+        help="missing values (empty, NA, N/A, nan, ?, null): error (default) or marginalize "
+        "(fit and label rows with missing values by their observed values, EM under missing "
+        "at random); in memory only",
+    )
+    reading.add_argument(
         "--stream",
         action="store_true",
         help="read the file again on every pass instead of loading it: memory stays bounded "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -31,6 +32,7 @@ from mixture.cli.report import (
     write_samples,
 )
 from mixture.gaussian import STRUCTURE_NAMES, DefaultPrior, structure_named
+from mixture.model import Mixture
 from mixture.outputs import check_outputs, output_stream, write_output
 from mixture.preprocessing import Standardization
 from mixture.saved_model import SavedModel
@@ -116,6 +118,7 @@ def _read(
         drop_incomplete=args.drop_incomplete,
         stdin=streams.stdin,
         exclude=() if labels_column is None else (labels_column,),
+        keep_missing=args.missing == "marginalize",
     )
     if table.skipped:
         streams.notice(f"skipping non-numeric column(s): {', '.join(table.skipped)}")
@@ -240,6 +243,7 @@ def run_fit(args: argparse.Namespace, streams: Streams) -> int:
         )
     _check_fit_outputs(args)
     columns = _columns(args.columns)
+    _refuse_with_missing(args, streams)
     if args.labels_column is not None:
         _refuse_with_labels_column(args, columns)
         if _larger_than_memory(args.data, streams):
@@ -273,6 +277,21 @@ class _KnownClasses:
     column: str
     classes: tuple[str, ...]
     labels: np.ndarray
+
+
+def _refuse_with_missing(args: argparse.Namespace, streams: Streams) -> None:
+    """``--missing marginalize`` works on data in memory, with batch EM."""
+    if args.missing != "marginalize":
+        return
+    for option, used in (
+        ("--drop-incomplete", args.drop_incomplete),
+        ("--stream", args.stream),
+        ("--online", getattr(args, "online", False)),
+    ):
+        if used:
+            raise UsageError(f"--missing marginalize cannot be combined with {option}")
+    if args.data not in (None, STDIO) and _larger_than_memory(args.data, streams):
+        raise UsageError("--missing marginalize needs the data in memory; this file is streamed")
 
 
 def _refuse_with_labels_column(args: argparse.Namespace, columns: list[str] | None) -> None:
@@ -335,6 +354,8 @@ def _select(
     prior_options = {"prior": DefaultPrior(), "reg_covar": 0.0} if args.prior else {}
     if known is not None:
         prior_options["labels"] = known.labels
+    if args.missing == "marginalize":
+        prior_options["missing"] = "marginalize"
     return select_model(
         X,
         n_components=counts,
@@ -359,6 +380,7 @@ def _selected_model(
         "standardize": args.standardize,
         "prior": "mclust default (priorControl)" if args.prior else None,
         "online": args.online,
+        "missing": args.missing,
     }
     if known is not None:  # which class each component holds
         settings["labels_column"] = known.column
@@ -490,6 +512,16 @@ def run_predict(args: argparse.Namespace, streams: Streams) -> int:
         )
     if columns is None and model.feature_names is not None:
         columns = list(model.feature_names)
+    _refuse_with_missing(args, streams)
+    if args.missing == "marginalize":  # the saved mixture, scoring rows by observed values
+        mixture = model.mixture
+        marginalizing = Mixture(
+            mixture.weights,
+            mixture.family,
+            fixed_weights=mixture.fixed_weights,
+            missing="marginalize",
+        )
+        model = dataclasses.replace(model, mixture=marginalizing)
     if args.stream or _larger_than_memory(args.data, streams):
         streamed, _ = _stream(args.data, columns, args, streams, summarise=False)
         if columns is None:

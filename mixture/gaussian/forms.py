@@ -250,6 +250,11 @@ class CovarianceForm(ABC):
         ``factor = w_a w_b / (w_a + w_b)`` (K,) (Chan, Golub and LeVeque's update).
         """
 
+    def from_full_scatter(self, scatter: np.ndarray) -> np.ndarray:
+        """This form's scatter from full per-component scatter matrices ``(K, D, D)``
+        (the statistics of rows with missing values are computed densely)."""
+        return scatter
+
     def sum_over_components(self, scatter: np.ndarray) -> np.ndarray:
         """Sum a per-component scatter over components, keeping the component axis."""
         return scatter.sum(axis=0, keepdims=True)
@@ -442,6 +447,9 @@ class SharedForm(CovarianceForm):
     def sum_over_components(self, scatter: np.ndarray) -> np.ndarray:
         return scatter  # the shared scatter and merge term are already summed
 
+    def from_full_scatter(self, scatter: np.ndarray) -> np.ndarray:
+        return scatter.sum(axis=0)
+
 
 def _positive_variances(covariances: np.ndarray) -> None:
     bad = np.argwhere(~(covariances > 0))
@@ -519,6 +527,9 @@ class DiagonalForm(CovarianceForm):
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return factor[:, None] * delta**2
 
+    def from_full_scatter(self, scatter: np.ndarray) -> np.ndarray:
+        return np.diagonal(scatter, axis1=1, axis2=2).copy()
+
 
 class SphericalForm(CovarianceForm):
     """One variance per component, shared by all features: ``(K,)``."""
@@ -593,3 +604,6 @@ class SphericalForm(CovarianceForm):
 
     def merge_term(self, delta: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return factor * (delta**2).sum(axis=1)
+
+    def from_full_scatter(self, scatter: np.ndarray) -> np.ndarray:
+        return np.trace(scatter, axis1=1, axis2=2)

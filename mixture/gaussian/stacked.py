@@ -19,6 +19,7 @@ from mixture.degeneracy import Degeneracy, component_degeneracies
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
 from mixture.gaussian.kernels import LogDensityKernel
+from mixture.gaussian.missing import completed_rows, observed_log_density, observed_moments
 from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
 from mixture.gaussian.statistics import GaussianStatistics
 
@@ -367,6 +368,33 @@ class StackedGaussians:
 
     def statistics(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
         return GaussianStatistics.of_rows(X, weights, self._structure)
+
+    # -- missing values (mixture.gaussian.missing) --------------------------------------------
+    handles_missing = True
+
+    def _dense_covariances(self) -> np.ndarray:
+        dense = self._structure.form.dense(self._covariances, int(self.n_features))
+        return np.broadcast_to(dense, (self._n_components, *dense.shape[1:]))
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """``log p_k(x_O)``: each row's observed coordinates under each component's
+        marginal, shape ``(n, K)`` float64 (NaN marks a missing value)."""
+        self._fitted()
+        return observed_log_density(X, self._means, self._dense_covariances())
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> GaussianStatistics:
+        """Statistics of rows with missing values: weights, means and scatter of the rows
+        completed by their conditional means, the conditional covariances added to the
+        scatter (:func:`~mixture.gaussian.missing.observed_moments`)."""
+        self._fitted()
+        weight, mean, scatter = observed_moments(X, weights, self._means, self._dense_covariances())
+        form_scatter = self._structure.form.from_full_scatter(scatter)
+        return GaussianStatistics(weight, mean, form_scatter, self._structure)
+
+    def conditional_completion(self, X: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """See :func:`~mixture.gaussian.missing.completed_rows`."""
+        self._fitted()
+        return completed_rows(X, self._means, self._dense_covariances())
 
     def m_step(self, statistics: Statistics) -> StackedGaussians:
         if not isinstance(statistics, GaussianStatistics):
