@@ -166,6 +166,19 @@ class Component(ABC):
         ndarray of shape (n_samples, n_features)
         """
 
+    #: Whether the component marginalises missing values (NaN) in rows: then it implements
+    #: :meth:`log_density_observed` and :meth:`statistics_observed`. Declared, never guessed;
+    #: EM with ``missing='marginalize'`` refuses components without it.
+    handles_missing: bool = False
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of each row's observed values (NaN is missing), shape ``(n,)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        """Weighted statistics of rows with missing values (NaN), for the M-step."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
+
     def with_parameters_from(self, other: Component) -> Component:
         """This component's settings with ``other``'s parameters (for warm starts).
 

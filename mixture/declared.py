@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mixture._missing import missing_patterns
 from mixture._validation import check_data, check_rows_and_weights
 from mixture.constraints import Constraint, Support
 from mixture.contract import Component, Statistics
@@ -430,6 +431,9 @@ class WeightedSums(Statistics):
     owner: type
     weight: float
     sums: tuple[np.ndarray, ...]
+    #: With missing values: the summed weight of the rows that observe each feature, shape
+    #: ``(n_features,)`` (then each sum is per feature); None when every row observes all.
+    feature_weight: np.ndarray | None = None
 
     def __add__(self, other: Statistics) -> WeightedSums:
         if not isinstance(other, WeightedSums) or other.owner is not self.owner:
@@ -439,22 +443,40 @@ class WeightedSums(Statistics):
                 f"cannot add statistics of {self.owner.__name__} components with different "
                 f"shapes: {[a.shape for a in self.sums]} and {[b.shape for b in other.sums]}"
             )
+        feature_weight = None
+        if self.feature_weight is not None or other.feature_weight is not None:
+            feature_weight = self._feature_weight(other) + other._feature_weight(self)
         return WeightedSums(
             self.owner,
             self.weight + other.weight,
             tuple(a + b for a, b in zip(self.sums, other.sums, strict=True)),
+            feature_weight,
         )
 
+    def _feature_weight(self, other: WeightedSums) -> np.ndarray:
+        """Per-feature weights, every feature observed by every row when none are kept."""
+        if self.feature_weight is not None:
+            return self.feature_weight
+        assert other.feature_weight is not None
+        return np.full(other.feature_weight.shape, self.weight)
+
     def scale(self, factor: float) -> WeightedSums:
-        return WeightedSums(self.owner, self.weight * factor, tuple(a * factor for a in self.sums))
+        return WeightedSums(
+            self.owner,
+            self.weight * factor,
+            tuple(a * factor for a in self.sums),
+            None if self.feature_weight is None else self.feature_weight * factor,
+        )
 
     @property
     def total_weight(self) -> float:
         return self.weight
 
     def means(self) -> tuple[np.ndarray, ...]:
-        """``sums / weight``: the weighted means of the feature maps."""
-        return tuple(s / self.weight for s in self.sums)
+        """``sums / weight``: the weighted means of the feature maps (per feature, over the
+        rows that observe it, when :attr:`feature_weight` is kept)."""
+        divisor = self.weight if self.feature_weight is None else self.feature_weight
+        return tuple(s / divisor for s in self.sums)
 
 
 class WeightedSumsComponent(DeclaredComponent):
@@ -499,8 +521,68 @@ class WeightedSumsComponent(DeclaredComponent):
     statistics_type = WeightedSums
 
     def m_step(self, statistics: WeightedSums) -> Component:
-        """M-step: :meth:`from_means` of the weighted means."""
-        return self.from_means(statistics.means(), statistics.weight)
+        """M-step: :meth:`from_means` of the weighted means (with missing values, each
+        feature's mean over the rows that observe it, and the weights per feature)."""
+        if statistics.feature_weight is None:
+            return self.from_means(statistics.means(), statistics.weight)
+        unseen = np.flatnonzero(~(statistics.feature_weight > 0))
+        if unseen.size:
+            raise DegenerateComponentError(
+                f"{type(self).__name__}: feature {int(unseen[0])} is missing in every row the "
+                "component holds, so its parameters cannot be estimated; use fewer components"
+            )
+        return self.from_means(statistics.means(), statistics.feature_weight)
+
+    # -- missing values: components over independent features -------------------------------
+    #: Declare True when the component is a product over features, every parameter is per
+    #: feature and every feature map of :meth:`row_features` is per feature: missing values
+    #: are then marginalised by leaving the feature out (:meth:`feature_marginal`).
+    marginalizes_features: ClassVar[bool] = False
+
+    @property
+    def handles_missing(self) -> bool:  # type: ignore[override]
+        return type(self).marginalizes_features
+
+    def feature_marginal(self, features: np.ndarray) -> Component:
+        """The component of the selected features (a boolean mask or indices): every
+        parameter restricted to them, the settings kept."""
+        return self.replace(
+            **{name: np.asarray(value)[features] for name, value in self.parameters.items()}
+        )
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """Sum of the observed features' log-densities (NaN is missing), shape ``(n,)``."""
+        self._refuse_unless_marginalizing()
+        out = np.zeros(X.shape[0])
+        for observed, rows in missing_patterns(X):
+            if observed.any():
+                marginal = self.feature_marginal(observed)
+                out[rows] = marginal.log_density(X[rows][:, observed])
+        return out
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> WeightedSums:
+        """Per-feature weighted sums over the rows that observe each feature, with the
+        per-feature weights (:attr:`WeightedSums.feature_weight`)."""
+        self._refuse_unless_marginalizing()
+        n_features = X.shape[1]
+        total = 0.0
+        feature_weight = np.zeros(n_features)
+        sums: list[np.ndarray] | None = None
+        for observed, rows in missing_patterns(X):
+            if not observed.any():
+                continue
+            part = self.feature_marginal(observed).statistics(X[rows][:, observed], weights[rows])
+            total += part.weight
+            feature_weight[observed] += part.weight
+            if sums is None:
+                sums = [np.zeros(n_features) for _ in part.sums]
+            for full, piece in zip(sums, part.sums, strict=True):
+                full[observed] += piece
+        return WeightedSums(type(self), total, tuple(sums or ()), feature_weight)
+
+    def _refuse_unless_marginalizing(self) -> None:
+        if not type(self).marginalizes_features:
+            raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
 
     def from_means(self, means: tuple[np.ndarray, ...], weight: float) -> Component:
         """M-step: the maximum-likelihood component given the weighted means of

@@ -274,6 +274,19 @@ class ComponentList(ComponentFamily):
         )
 
     @property
+    def handles_missing(self) -> bool:  # type: ignore[override]
+        """Whether every component marginalises missing values."""
+        return all(component.handles_missing for component in self._components)
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        return np.column_stack([c.log_density_observed(X) for c in self._components])
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> StatisticsList:
+        return StatisticsList(
+            tuple(c.statistics_observed(X, weights[:, k]) for k, c in enumerate(self._components))
+        )
+
+    @property
     def has_frozen_parameters(self) -> bool:
         """Whether a component is :class:`~mixture.components.Frozen`."""
         from mixture.components.frozen import Frozen  # the component types sit below
@@ -382,6 +395,25 @@ class JoinedFamily(ComponentFamily):
         return StatisticsList(
             tuple(
                 part.statistics(X, weights[:, columns])
+                for part, columns in zip(self._parts, self._slices, strict=True)
+            )
+        )
+
+    @property
+    def handles_missing(self) -> bool:  # type: ignore[override]
+        """Whether every part marginalises missing values."""
+        return all(part.handles_missing for part in self._parts)
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], self.n_components))
+        for part, columns in zip(self._parts, self._slices, strict=True):
+            out[:, columns] = part.log_density_observed(X)
+        return out
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> StatisticsList:
+        return StatisticsList(
+            tuple(
+                part.statistics_observed(X, weights[:, columns])
                 for part, columns in zip(self._parts, self._slices, strict=True)
             )
         )

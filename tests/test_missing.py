@@ -249,8 +249,6 @@ def test_bad_input_is_refused_by_name() -> None:
     X[5, 1] = np.nan
     with pytest.raises(ValueError, match="missing='marginalize'"):
         MixtureEM(GaussianFamily(2)).fit(X)
-    with pytest.raises(ValueError, match=r"Poisson|ComponentList"):
-        MixtureEM([Poisson([1.0]), Poisson([2.0])], missing="marginalize")
     with pytest.raises(ValueError, match="missing must be"):
         MixtureEM(GaussianFamily(2), missing="drop")
 
@@ -268,3 +266,78 @@ def test_estimator_and_selection_with_missing_values() -> None:
     # BIC on incomplete data: from the observed-data log-likelihood.
     assert best.log_likelihood == pytest.approx(best.result.score(X) * X.shape[0], rel=1e-12)
     assert best.n_components == 2
+
+
+# -- components over independent features ------------------------------------------------------
+def _independent_components():
+    from mixture import Bernoulli, Exponential, Gamma, LogNormal, Uniform, VonMises
+
+    rng = np.random.default_rng(20)
+    return [
+        (Poisson([2.0, 7.0, 0.5]), rng.poisson([2.0, 7.0, 0.5], (60, 3)).astype(float)),
+        (Bernoulli([0.2, 0.7, 0.5]), (rng.random((60, 3)) < [0.2, 0.7, 0.5]).astype(float)),
+        (Exponential([1.0, 0.5, 3.0]), rng.exponential([1.0, 2.0, 1 / 3], (60, 3))),
+        (Gamma([2.0, 5.0, 1.5], [1.0, 2.0, 0.5]), rng.gamma([2.0, 5.0, 1.5], 1.0, (60, 3))),
+        (LogNormal([0.0, 1.0, -1.0], [0.5, 1.0, 0.3]), rng.lognormal(0.0, 0.7, (60, 3))),
+        (VonMises([0.0, 1.0, -2.0], [2.0, 5.0, 0.5]), rng.vonmises(0.0, 2.0, (60, 3))),
+        (Uniform([-1.0, 0.0, 2.0], [1.0, 4.0, 3.0]), rng.uniform([-1, 0, 2], [1, 4, 3], (60, 3))),
+    ]
+
+
+@pytest.mark.parametrize("component, X", _independent_components(), ids=lambda v: type(v).__name__)
+def test_components_over_independent_features_leave_a_missing_feature_out(component, X) -> None:
+    assert component.handles_missing
+    gappy = with_gaps(X, 0.35, 21)
+    expected = np.zeros(X.shape[0])
+    for j in range(X.shape[1]):
+        single = component.feature_marginal(np.arange(X.shape[1]) == j)
+        seen = ~np.isnan(gappy[:, j])
+        expected[seen] += single.log_density(gappy[seen][:, [j]])
+    np.testing.assert_allclose(component.log_density_observed(gappy), expected, rtol=1e-12)
+    # With nothing missing, the observed density is the density.
+    np.testing.assert_allclose(component.log_density_observed(X), component.log_density(X))
+
+
+def test_a_poisson_fit_with_gaps_estimates_each_rate_from_the_rows_that_observe_it() -> None:
+    # One component: every row is its own, so each rate's MLE is the mean of the observed
+    # values of its feature (closed form).
+    rng = np.random.default_rng(22)
+    gappy = with_gaps(rng.poisson([2.0, 7.0, 0.5], (500, 3)).astype(float), 0.3, 23)
+    result = MixtureEM([Poisson([1.0, 1.0, 1.0])], missing="marginalize", tol=1e-12).fit(gappy)
+    np.testing.assert_allclose(result.components[0].rate, np.nanmean(gappy, axis=0), rtol=1e-12)
+
+
+def test_mixed_products_with_gaps_ascend_and_recover() -> None:
+    from mixture import Gaussian, Independent
+
+    rng = np.random.default_rng(24)
+    labels = rng.integers(0, 2, 1500)
+    X = np.column_stack(
+        [rng.normal(np.where(labels, 5.0, 0.0), 1.0), rng.poisson(np.where(labels, 9.0, 2.0))]
+    ).astype(float)
+    gappy = with_gaps(X, 0.3, 25)
+
+    def part(mean: float, rate: float) -> Independent:
+        return Independent([Gaussian([mean], [[2.0]]), Poisson([rate])], blocks=[[0], [1]])
+
+    result = MixtureEM(
+        [part(1.0, 3.0), part(4.0, 6.0)], missing="marginalize", random_state=0, tol=1e-10,
+        max_iter=1000,
+    ).fit(gappy)  # fmt: skip
+    history = result.log_likelihood_history
+    assert np.diff(history).min() >= -1e-13 * np.abs(history).max()
+    means = sorted(float(c.parts[0].mean[0]) for c in result.components)
+    rates = sorted(float(c.parts[1].rate[0]) for c in result.components)
+    assert means == pytest.approx([0.0, 5.0], abs=0.15)
+    assert rates == pytest.approx([2.0, 9.0], abs=0.3)
+
+
+def test_components_that_cannot_marginalise_refuse_by_name() -> None:
+    from mixture import Categorical, StudentT
+
+    for components in (
+        [StudentT([0.0, 0.0], np.eye(2), 5.0), StudentT([1.0, 1.0], np.eye(2), 5.0)],
+        [Categorical([[0.5, 0.5]]), Categorical([[0.2, 0.8]])],
+    ):
+        with pytest.raises(ValueError, match="does not handle missing values"):
+            MixtureEM(components, missing="marginalize")

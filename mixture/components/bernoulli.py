@@ -51,6 +51,8 @@ class Bernoulli(WeightedSumsComponent):
     [0.5, 1.0]
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     probs = Parameter(probability, "Probability of a 1 in each feature, shape (n_features,).")
     pseudocount = Setting(non_negative_number, 0.0, "Beta prior pseudocount ``a``.")
     support = binary

@@ -40,6 +40,8 @@ class Exponential(WeightedSumsComponent):
     [0.5]
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     rate = Parameter(positive, "Inverse means, ndarray of shape (n_features,).")
     support = non_negative_reals
 

@@ -86,6 +86,16 @@ class Frozen(Component):
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         return self.component.sample(n_samples, rng)
 
+    @property
+    def handles_missing(self) -> bool:  # type: ignore[override]
+        return self.component.handles_missing
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        return self.component.log_density_observed(X)
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        return self.statistics(X, weights)
+
     def scipy_twin(self) -> Any:
         return self.component.scipy_twin()
 

@@ -129,6 +129,8 @@ class Gamma(WeightedSumsComponent):
     ([3.4012], [1.4577])
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     shape = Parameter(positive, "Shapes, ndarray of shape (n_features,).")
     rate = Parameter(positive, "Rates (inverse scales), ndarray of shape (n_features,).")
     support = positive_reals

@@ -311,6 +311,29 @@ class Independent(Component):
             ),
         )
 
+    @property
+    def handles_missing(self) -> bool:  # type: ignore[override]
+        """Whether every part marginalises missing values (then so does the product)."""
+        return all(part.handles_missing for part in self._parts)
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """Sum of the parts' observed-value log-densities (a block with every value missing
+        adds 0)."""
+        total = np.zeros(X.shape[0])
+        for part, indexer in zip(self._parts, self._indexers, strict=True):
+            total += part.log_density_observed(X[:, indexer])
+        return total
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> IndependentStatistics:
+        """Each part's statistics of its observed values, with the same row weights."""
+        return IndependentStatistics(
+            float(weights.sum()),
+            tuple(
+                part.statistics_observed(X[:, indexer], weights)
+                for part, indexer in zip(self._parts, self._indexers, strict=True)
+            ),
+        )
+
     def from_statistics(self, statistics: Statistics) -> Independent:
         """M-step part by part; a part with zero-weight statistics keeps its parameters."""
         if not isinstance(statistics, IndependentStatistics) or len(statistics.parts) != len(

@@ -56,6 +56,8 @@ class LogNormal(WeightedSumsComponent):
     ([2.0], [1.0])
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     mu = Parameter(real, "Means of log x, ndarray of shape (n_features,).")
     sigma = Parameter(positive, "Standard deviations of log x, ndarray of shape (n_features,).")
     reg_var = Setting(non_negative_number, 1e-6, "Added to the variance of log x in the M-step.")

@@ -45,6 +45,8 @@ class Poisson(WeightedSumsComponent):
     [2.0, 1.0]
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     rate = Parameter(non_negative, "Expected counts, ndarray of shape (n_features,).")
     support = counts
     capabilities: ClassVar[Capabilities] = Capabilities(discrete=True)

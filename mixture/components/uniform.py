@@ -40,6 +40,8 @@ class Uniform(WeightedSumsComponent):
     [-2.0794, -2.0794, -2.0794]
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     low = Parameter(real, "Lower corner, shape (n_features,).")
     high = Parameter(real, "Upper corner, shape (n_features,).")
     capabilities: ClassVar[Capabilities] = Capabilities(fixed=True)

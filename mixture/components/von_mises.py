@@ -108,6 +108,8 @@ class VonMises(WeightedSumsComponent):
     ([0.1724], [1.1357])
     """
 
+    #: A product over features: a missing value is left out (EM with missing values).
+    marginalizes_features = True
     loc = Parameter(real, "Mean directions (radians), ndarray of shape (n_features,).")
     concentration = Parameter(positive, "Concentrations, ndarray of shape (n_features,).")
     support = reals

@@ -142,6 +142,24 @@ class Gaussian(Component):
             )
         return self._family.statistics(data, row_weights[:, None])
 
+    # -- missing values (mixture.gaussian.missing) --------------------------------------------
+    handles_missing = True
+
+    def log_density_observed(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of each row's observed values (NaN is missing); 0 for a row with none
+        (inside an :class:`~mixture.Independent` product, another part may see it)."""
+        out = np.zeros(X.shape[0])
+        seen = ~np.isnan(X).all(axis=1)
+        if seen.any():
+            out[seen] = self._family.log_density_observed(X[seen])[:, 0]
+        return out
+
+    def statistics_observed(self, X: np.ndarray, weights: np.ndarray) -> Statistics:
+        """Statistics of the rows completed by their conditional laws; rows with no
+        observed value carry none."""
+        seen = ~np.isnan(X).all(axis=1)
+        return self._family.statistics_observed(X[seen], weights[seen][:, None])
+
     def from_statistics(self, statistics: Statistics) -> Gaussian:
         return Gaussian._of_family(self._family.m_step(statistics))
 
