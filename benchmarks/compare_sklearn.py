@@ -2,7 +2,7 @@
 
 Run from the repository root (the package must be importable, e.g. after ``pip install .``):
 
-    python benchmarks/compare_sklearn.py                 # default grid, about 10 minutes
+    python benchmarks/compare_sklearn.py                 # default grid, about 15 minutes
     python benchmarks/compare_sklearn.py --quick         # small grid, about 1 minute
     python benchmarks/compare_sklearn.py --output results.md
 
@@ -10,7 +10,13 @@ For every shape (rows N, features D, components K), covariance type and dtype, b
 libraries start from the same parameters (K random rows as means, the data's variance on the
 diagonal, equal weights) and run a fixed number of EM iterations (no tolerance). The calls
 are interleaved in one process (scikit-learn, ours, a reference GEMM, repeated), and the best
-of ``--repeats`` is kept, so a noisy machine slows all of them alike.
+of ``--repeats`` is kept, so a noisy machine slows all of them alike. The header comes
+first and each row is printed as soon as it is measured; the whole report follows at the end
+(and goes to ``--output``).
+
+``--quick`` is a smoke test of the whole script in about a minute on two cores: shapes of
+20,000 rows, 3 iterations, best of 2, a smaller reference GEMM, and small prediction and
+scaling tables. Its ratios are noisier than the default grid's; quote the default grid.
 
 Columns:
 
@@ -75,13 +81,15 @@ DEFAULT_SHAPES = [
     (100_000, 64, 32),
     (50_000, 32, 64),
 ]
-QUICK_SHAPES = [(50_000, 2, 5), (50_000, 16, 16), (20_000, 64, 32)]
+QUICK_SHAPES = [(20_000, 2, 5), (20_000, 16, 8)]
 # float32 rows: these shapes, every covariance type.
 DEFAULT_FLOAT32_SHAPES = [(200_000, 16, 16), (1_000_000, 8, 8), (100_000, 64, 32)]
-QUICK_FLOAT32_SHAPES = [(50_000, 16, 16)]
+QUICK_FLOAT32_SHAPES = [(20_000, 16, 8)]
 SCALING_ROWS = [100_000, 1_000_000, 4_000_000]
 PREDICT_SHAPES = [(1_000_000, 8, 8), (100_000, 64, 32)]
-QUICK_PREDICT_SHAPES = [(100_000, 16, 16)]
+QUICK_PREDICT_SHAPES = [(50_000, 8, 8)]
+QUICK_SCALING_ROWS = [20_000, 100_000, 200_000]
+QUICK_ITERATIONS, QUICK_REPEATS, QUICK_GEMM_SIZE = 3, 2, 1024
 SCALING_SHAPE = (16, 16)  # D, K
 MB = 1024**2
 
@@ -178,6 +186,7 @@ def theirs(
 
 
 def gemm(dtype: Any, size: int = 1536) -> tuple[Callable[[], None], float]:
+    """A square matrix product of ``size`` and its floating-point work (the peak rate)."""
     rng = np.random.default_rng(2)
     a = rng.random((size, size)).astype(dtype)
     b = rng.random((size, size)).astype(dtype)
@@ -328,13 +337,14 @@ def measure(
     repeats: int,
     peer_fits: dict[str, Callable[..., Callable[[], Any]]],
     memory: bool = True,
+    gemm_size: int = 1536,
 ) -> Row:
     n, d, k = shape
     X = make_data(n, d, k, dtype)
     start = starting_point(X, k, covariance_type)
     ours_fit = ours(X, start, covariance_type, iterations)
     sklearn_fit, sklearn_e_step = theirs(X, start, covariance_type, iterations)
-    product, product_flops = gemm(dtype)
+    product, product_flops = gemm(dtype, gemm_size)
     calls: dict[str, Callable[[], Any]] = {
         "sklearn": sklearn_fit,
         "sklearn_e_step": sklearn_e_step,
@@ -395,7 +405,8 @@ def machine() -> str:
     )
 
 
-def table(rows: list[Row], peer_names: list[str]) -> str:
+def table_header(peer_names: list[str]) -> list[str]:
+    """The two markdown lines above the rows of :func:`table`."""
     header = [
         "N",
         "D",
@@ -414,31 +425,38 @@ def table(rows: list[Row], peer_names: list[str]) -> str:
         "f32 gain",
         *[f"{name} s/it" for name in peer_names],
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [
-            f"{row.n:,}",
-            str(row.d),
-            str(row.k),
-            row.covariance_type,
-            row.dtype,
-            f"{row.sklearn:.4f}",
-            f"{row.ours:.4f}",
-            f"{row.speed_up:.1f}x",
-            f"{row.log_likelihood_difference:.1e}",
-            f"{row.memory_ours / MB:.1f}",
-            f"{row.memory_sklearn / MB:.1f}",
-            f"{row.memory_ours / row.memory_sklearn:.3f}",
-            f"{row.gflops:.1f}",
-            f"{100 * row.gemm_share:.0f}%",
-            "" if row.float32_gain is None else f"{row.float32_gain:.2f}x",
-            *[
-                f"{row.peer_times[name]:.4f}" if name in row.peer_times else "n/a"
-                for name in peer_names
-            ],
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+def table_row(row: Row, peer_names: list[str]) -> str:
+    """One markdown line of :func:`table`."""
+    cells = [
+        f"{row.n:,}",
+        str(row.d),
+        str(row.k),
+        row.covariance_type,
+        row.dtype,
+        f"{row.sklearn:.4f}",
+        f"{row.ours:.4f}",
+        f"{row.speed_up:.1f}x",
+        f"{row.log_likelihood_difference:.1e}",
+        f"{row.memory_ours / MB:.1f}",
+        f"{row.memory_sklearn / MB:.1f}",
+        f"{row.memory_ours / row.memory_sklearn:.3f}",
+        f"{row.gflops:.1f}",
+        f"{100 * row.gemm_share:.0f}%",
+        "" if row.float32_gain is None else f"{row.float32_gain:.2f}x",
+        *[
+            f"{row.peer_times[name]:.4f}" if name in row.peer_times else "n/a"
+            for name in peer_names
+        ],
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(rows: list[Row], peer_names: list[str]) -> str:
+    """The markdown table of ``rows``."""
+    return "\n".join([*table_header(peer_names), *(table_row(row, peer_names) for row in rows)])
 
 
 def summary(rows: list[Row]) -> str:
@@ -545,9 +563,19 @@ def prediction(shapes: list[tuple[int, int, int]], repeats: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small grid (about a minute)")
-    parser.add_argument("--iterations", type=int, default=5, help="EM iterations per fit")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="small grid, about a minute on two cores"
+    )
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        help=f"EM iterations per fit (default 5; {QUICK_ITERATIONS} with --quick)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help=f"best of this many runs (default 3; {QUICK_REPEATS} with --quick)",
+    )
     parser.add_argument("--output", help="also write the markdown report to this file")
     parser.add_argument("--no-scaling", action="store_true", help="skip the N-scaling table")
     parser.add_argument("--no-prediction", action="store_true", help="skip the prediction table")
@@ -563,6 +591,9 @@ def main() -> None:
         "--dtype", choices=["both", "float64", "float32"], default="both", help="restrict dtypes"
     )
     args = parser.parse_args()
+    iterations = args.iterations or (QUICK_ITERATIONS if args.quick else 5)
+    repeats = args.repeats or (QUICK_REPEATS if args.quick else 3)
+    gemm_size = QUICK_GEMM_SIZE if args.quick else 1536
 
     if args.shape:
         shapes = [tuple(int(v) for v in s.split(",")) for s in args.shape]
@@ -576,6 +607,14 @@ def main() -> None:
     peer_names = list(peer_fits)
 
     started = time.perf_counter()
+    # The header first, then each row as soon as it is measured.
+    preamble = [
+        f"Machine: {machine()}",
+        "",
+        f"{iterations} EM iterations per fit, best of {repeats}, interleaved.",
+        "",
+    ]
+    print("\n".join([*preamble, *table_header(peer_names)]), flush=True)
     rows: list[Row] = []
     runs = [(np.float64, shapes), (np.float32, float32_shapes)]
     runs = [(dtype, s) for dtype, s in runs if args.dtype in ("both", np.dtype(dtype).name)]
@@ -583,7 +622,13 @@ def main() -> None:
         for shape in shape_list:
             for covariance_type in covariance_types:
                 row = measure(
-                    shape, covariance_type, dtype, args.iterations, args.repeats, peer_fits
+                    shape,
+                    covariance_type,
+                    dtype,
+                    iterations,
+                    repeats,
+                    peer_fits,
+                    gemm_size=gemm_size,
                 )
                 if dtype == np.float32:
                     same = [
@@ -595,27 +640,22 @@ def main() -> None:
                     if same:
                         row.float32_gain = same[0].ours / row.ours
                 rows.append(row)
-                print(table([row], peer_names).splitlines()[-1], flush=True)
+                print(table_row(row, peer_names), flush=True)
 
-    report = [
-        f"Machine: {machine()}",
-        "",
-        f"{args.iterations} EM iterations per fit, best of {args.repeats}, interleaved.",
-        "",
-        table(rows, peer_names),
-        "",
-        summary(rows),
-    ]
+    sections = ["", summary(rows)]
+    print("\n".join(sections), flush=True)
     if not args.no_prediction:
-        report += ["", prediction(QUICK_PREDICT_SHAPES if args.quick else PREDICT_SHAPES, 3)]
+        shapes = QUICK_PREDICT_SHAPES if args.quick else PREDICT_SHAPES
+        sections += ["", prediction(shapes, repeats)]
+        print("\n".join(sections[-2:]), flush=True)
     if not args.no_scaling:
-        rows_list = [20_000, 200_000, 800_000] if args.quick else SCALING_ROWS
-        report += ["", scaling(3 if args.quick else args.iterations, 2, rows_list)]
-    report += ["", f"Total benchmark time: {time.perf_counter() - started:.0f} s"]
-    text = "\n".join(report)
-    print()
-    print(text)
+        rows_list = QUICK_SCALING_ROWS if args.quick else SCALING_ROWS
+        sections += ["", scaling(iterations, 2, rows_list)]
+        print("\n".join(sections[-2:]), flush=True)
+    total = f"Total benchmark time: {time.perf_counter() - started:.0f} s"
+    print(f"\n{total}")
     if args.output:
+        text = "\n".join([*preamble, table(rows, peer_names), *sections, "", total])
         with open(args.output, "w") as handle:
             handle.write(text + "\n")
 

@@ -1,10 +1,15 @@
-"""EM step by step, with the engine's public E-step and M-step.
+"""EM step by step
+===============
+
+EM run one step at a time with the engine's public ``responsibilities``, ``e_step`` and
+``m_step``, checked against the formulas of docs/theory.md written out in numpy.
 
 Run: python examples/00_scratch.py [snapshots.png]
 
-Synthetic 2-D data from three Gaussians. Each step prints the mean log-likelihood (it never
-decreases), checks the responsibilities and the M-step against the formulas of
-docs/theory.md written out in numpy, and the run ends with small multiples of the fit after
+Synthetic 2-D data from three Gaussians, started from three random rows. Each step prints
+the mean log-likelihood per row of the current parameters (it never decreases) and, from the
+second step on, its change since the previous step; the responsibilities ``gamma_nk`` and
+the M-step are checked against numpy. The run ends with small multiples of the fit after
 chosen iterations.
 """
 
@@ -37,32 +42,32 @@ def main(path: str = "em_snapshots.png") -> None:
     snapshots = []
     previous = -np.inf
     for step in range(1, 31):
-        # E-step by the formula: r_ik = pi_k p_k(x_i) / sum_j pi_j p_j(x_i), in log space.
+        # E-step by the formula: gamma_nk = pi_k p_k(x_n) / sum_j pi_j p_j(x_n), in log space.
         log_joint = np.log(mixture.weights) + mixture.family.log_density(X)
-        r = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
-        assert np.allclose(r, mixture.predict_proba(X))
+        gamma = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+        assert np.allclose(gamma, em.responsibilities(X, mixture))  # the engine's, (N, K)
 
         statistics = em.e_step(X, mixture)  # the same, reduced to sufficient statistics
         log_likelihood = statistics.mean_log_likelihood
         assert log_likelihood >= previous - 1e-12  # EM never goes down
 
-        # M-step by the formulas: pi_k = N_k / N, mu_k = sum_i r_ik x_i / N_k, and
-        # Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / N_k + reg_covar I.
-        N = r.sum(axis=0)
-        means = (r.T @ X) / N[:, None]
+        # M-step by the formulas: pi_k = N_k / N, mu_k = sum_n gamma_nk x_n / N_k, and
+        # Sigma_k = sum_n gamma_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar I.
+        N_k = gamma.sum(axis=0)
+        assert np.allclose(N_k, statistics.component_weight)
+        means = (gamma.T @ X) / N_k[:, None]
         covariances = np.stack(
-            [((X - m).T * r[:, k]) @ (X - m) / N[k] for k, m in enumerate(means)]
+            [((X - m).T * gamma[:, k]) @ (X - m) / N_k[k] for k, m in enumerate(means)]
         ) + 1e-6 * np.eye(2)
         mixture = em.m_step(mixture, statistics)
-        assert np.allclose(mixture.weights, N / N.sum())
+        assert np.allclose(mixture.weights, N_k / N_k.sum())
         assert np.allclose(mixture.family.means, means)
         assert np.allclose(mixture.family.covariances, covariances)
 
         snapshots.append(mixture)
-        print(
-            f"step {step:2d}  mean log-likelihood {log_likelihood:.6f}  "
-            f"change {log_likelihood - previous:+.2e}"
-        )
+        # The first step has no previous value to compare with.
+        change = "" if step == 1 else f"  change {log_likelihood - previous:+.2e}"
+        print(f"step {step:2d}  mean log-likelihood {log_likelihood:.6f}{change}")
         previous = log_likelihood
 
     print("\nfinal weights", mixture.weights.round(3))

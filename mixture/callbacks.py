@@ -247,7 +247,10 @@ class History(Callback):
     Parameters
     ----------
     keep_mixtures : bool, default False
-        Also keep the parameters after each iteration (for plotting EM step by step).
+        Also keep the parameters after each iteration (for plotting EM step by step):
+        :meth:`mixtures` then returns them. Each is a :class:`~mixture.Mixture` of
+        parameter-sized arrays (K weights, K means, K covariances), whatever the number of
+        rows.
 
     Attributes
     ----------
@@ -255,6 +258,16 @@ class History(Callback):
         One dict per iteration: ``run, iteration, log_likelihood, change, seconds`` (since
         the run started) and, with ``keep_mixtures``, ``mixture``. Cleared when a new fit
         starts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mixture import GaussianFamily, History, MixtureEM
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> history = History(keep_mixtures=True)
+    >>> result = MixtureEM(GaussianFamily(2), callbacks=[history], random_state=0).fit(X)
+    >>> len(history.mixtures()) == len(history.log_likelihoods()) == result.n_iter
+    True
     """
 
     def __init__(self, keep_mixtures: bool = False) -> None:
@@ -286,6 +299,37 @@ class History(Callback):
     def log_likelihoods(self, run: int = 0) -> list[float]:
         """Mean log-likelihood per row at each iteration of one run (before its M-step)."""
         return [r["log_likelihood"] for r in self.records if r["run"] == run]
+
+    def mixtures(self, run: int = 0) -> list[Mixture]:
+        """The fitted mixture after each iteration of one run (after its M-step).
+
+        Entry ``t - 1`` holds the parameters after iteration ``t``: the E-step of iteration
+        ``t + 1`` scores them, so ``log_likelihoods(run)[t]`` is their mean log-likelihood
+        per row. The last entry has the parameters of the run's result. The starting
+        parameters (before iteration 1) come from the initializer, not from the history:
+        ``MixtureEM.initialize(X)``.
+
+        Parameters
+        ----------
+        run : int, default 0
+            Index of the run among the ``n_init`` restarts.
+
+        Returns
+        -------
+        list of Mixture
+            One per iteration of the run (empty for a run that did not happen).
+
+        Raises
+        ------
+        ValueError
+            When the history was made without ``keep_mixtures=True``.
+        """
+        if not self.keep_mixtures:
+            raise ValueError(
+                "this History keeps no mixtures; create it with History(keep_mixtures=True) "
+                "to get the parameters after each iteration"
+            )
+        return [r["mixture"] for r in self.records if r["run"] == run]
 
 
 class Verbose(Callback):
