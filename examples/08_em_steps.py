@@ -7,14 +7,15 @@ Bishop's *Pattern Recognition and Machine Learning*.
 
 Run: python examples/08_em_steps.py [em_steps.png]
 
-Each row is coloured by its responsibilities under the parameters of the panel: red for
-component 1, blue for component 2, and a mix of the two in the proportions
-``gamma_n1 : gamma_n2`` (purple rows are shared). The ellipses are each component's
-1-sigma contour. The start (means at (-1.5, 0.5) and (1.5, -0.5), unit covariances, equal
-weights) lies across the two groups of eruptions; after one iteration each component has
-moved to the rows it was responsible for, and within a few more the two ellipses settle on
-the short and the long eruptions. The last panel is the mean log-likelihood per row at each
-iteration (of the parameters before that iteration's M-step), which never decreases.
+Each row is coloured by its responsibilities under the parameters of the panel
+(``shading="responsibilities"``): component 1's colour, component 2's, and a mix of the
+two in the proportions ``gamma_n1 : gamma_n2`` for rows the components share. The ellipses
+are each component's 1-sigma contour. The start (means at (-1.5, 0.5) and (1.5, -0.5),
+unit covariances, equal weights) lies across the two groups of eruptions; after one
+iteration each component has moved to the rows it was responsible for, and within a few
+more the two ellipses settle on the short and the long eruptions. The last panel is the
+mean log-likelihood per row at each iteration (of the parameters before that iteration's
+M-step), which never decreases.
 ``History(keep_mixtures=True)`` records the mixture after every iteration.
 """
 
@@ -28,26 +29,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Ellipse
 
 from mixture import ConvergenceWarning, GaussianFamily, GivenParameters, History, Mixture, MixtureEM
 from mixture.datasets import load_faithful
-from mixture.plotting import log_likelihood_trace
-
-RED_BLUE = np.array([[0.84, 0.15, 0.16], [0.12, 0.30, 0.85]])
-
-
-def draw_soft(ax, X: np.ndarray, mixture: Mixture) -> None:
-    """Rows coloured by their responsibilities, and each component's 1-sigma ellipse."""
-    gamma = mixture.predict_proba(X)  # (N, 2)
-    ax.scatter(X[:, 0], X[:, 1], c=np.clip(gamma @ RED_BLUE, 0, 1), s=10, linewidths=0)
-    for mean, covariance, colour in zip(
-        mixture.family.means, mixture.family.covariance_matrices, RED_BLUE, strict=True
-    ):
-        values, vectors = np.linalg.eigh(covariance)
-        angle = np.degrees(np.arctan2(vectors[1, -1], vectors[0, -1]))
-        width, height = 2 * np.sqrt(values[::-1])
-        ax.add_patch(Ellipse(mean, width, height, angle=angle, fill=False, color=colour, lw=2))
+from mixture.plotting import em_snapshots, log_likelihood_trace
 
 
 def main(path: str = "em_steps.png") -> None:
@@ -55,24 +40,18 @@ def main(path: str = "em_steps.png") -> None:
     X = (X - X.mean(axis=0)) / X.std(axis=0)  # standardised, as in the book
     family = GaussianFamily(2, means=[[-1.5, 0.5], [1.5, -0.5]], covariances=[np.eye(2)] * 2)
     start = Mixture([0.5, 0.5], family)  # a deliberately poor start
-    history = History(keep_mixtures=True)
-    em = MixtureEM(
-        GaussianFamily(2),
-        initializer=GivenParameters(start),
-        tol=None,  # exactly 20 iterations, the last panel of the figure
-        max_iter=20,
-        callbacks=[history],
-    )
+    history = History(keep_mixtures=True)  # records the mixture after every iteration
+    em = MixtureEM(GaussianFamily(2), initializer=GivenParameters(start), tol=None,
+                   max_iter=20, callbacks=[history])  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # no tolerance: "unconverged"
         result = em.fit(X)
-    mixtures = [start, *history.mixtures()]  # mixtures[t]: after t iterations
 
     figure, axes = plt.subplots(2, 3, figsize=(11, 7.4), layout="constrained")
-    for ax, t in zip(axes.flat, [0, 1, 2, 5, 20], strict=False):
-        draw_soft(ax, X, mixtures[t])
-        ax.set_title("start" if t == 0 else f"after {t} iteration{'s' if t > 1 else ''}")
-        ax.set(xlim=(-2.7, 2.7), ylim=(-2.7, 2.7), box_aspect=1, xticks=[], yticks=[])
+    em_snapshots(X, history.mixtures(), [0, 1, 2, 5, 20], start=start,
+                 shading="responsibilities", sigmas=(1,), axes=axes.flat[:5])  # fmt: skip
+    for ax in axes.flat[:5]:
+        ax.set(xlim=(-2.7, 2.7), ylim=(-2.7, 2.7), box_aspect=1)
     log_likelihood_trace(result, ax=axes.flat[5]).set_box_aspect(1)
     axes.flat[5].set(title="mean log-likelihood per row", ylabel="L / N")
     figure.suptitle(f"EM on Old Faithful (standardised {names[0]} and {names[1]})")

@@ -359,3 +359,26 @@ def test_saved_figures_have_the_bounded_size(tmp_path, faithful) -> None:
 
     height, width = imread(path).shape[:2]
     assert max(height, width) <= MAX_PIXELS
+
+
+def test_responsibility_shading_mixes_the_component_colours() -> None:
+    # A row shared equally by two components is drawn halfway between their colours.
+    from mixture import GaussianFamily, Mixture
+    from mixture.plotting import em_snapshots, scatter
+    from mixture.plotting._style import component_colour
+
+    family = GaussianFamily(2, means=[[-1.0, 0.0], [1.0, 0.0]], covariances=[np.eye(2)] * 2)
+    mixture = Mixture([0.5, 0.5], family)
+    X = np.array([[0.0, 0.0], [-8.0, 0.0], [8.0, 0.0]])
+    ax = scatter(X, mixture, shading="responsibilities")
+    colours = ax.collections[0].get_facecolors()[:, :3]
+    first, second = (np.array(component_colour(k)[:3]) for k in (0, 1))
+    np.testing.assert_allclose(colours[0], (first + second) / 2, atol=1e-6)
+    np.testing.assert_allclose(colours[1], first, atol=1e-6)
+    np.testing.assert_allclose(colours[2], second, atol=1e-6)
+    with pytest.raises(ValueError, match="shading must be"):
+        scatter(X, mixture, shading="soft")
+    axes = em_snapshots(X, [mixture], [0, 1], start=mixture, shading="responsibilities")
+    assert [ax.get_title() for ax in axes] == ["start", "iteration 1"]
+    with pytest.raises(ValueError, match="needs start="):
+        em_snapshots(X, [mixture], [0])

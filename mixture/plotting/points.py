@@ -51,14 +51,21 @@ def draw_classes(
     pair: Sequence[int],
     sigmas: Sequence[float],
     size_factor: float = 1.0,
+    responsibilities: np.ndarray | None = None,
 ) -> None:
     """Rows of ``X`` on columns ``pair`` coloured by ``labels``, with each component's
-    ellipses (one collection of points per component, in component order)."""
+    ellipses (one collection of points per component, in component order); with
+    ``responsibilities`` ``(n, K)``, one collection whose colours mix the components'
+    colours in those proportions instead."""
     from matplotlib.patches import Ellipse
 
     i, j = pair
     size = point_size(X.shape[0]) * size_factor
-    for k in range(mixture.n_components):
+    if responsibilities is not None:
+        palette = np.array([component_colour(k)[:3] for k in range(mixture.n_components)])
+        colours = np.clip(responsibilities @ palette, 0.0, 1.0)
+        ax.scatter(X[:, i], X[:, j], s=size, c=colours, alpha=0.9, linewidths=0)
+    for k in range(mixture.n_components if responsibilities is None else 0):
         rows = labels == k
         ax.scatter(
             X[rows, i],
@@ -101,6 +108,7 @@ def scatter(
     sigmas: Sequence[float] = (1, 2, 3),
     names: Sequence[str] | None = None,
     legend: bool = False,
+    shading: str = "classes",
     ax: Any = None,
 ) -> Any:
     """Rows coloured by their most probable component, with sigma ellipses (classification).
@@ -122,6 +130,10 @@ def scatter(
         Column names, for the axis labels.
     legend : bool, default False
         Add a legend naming the components.
+    shading : {'classes', 'responsibilities'}, default 'classes'
+        ``'responsibilities'``: each row's colour mixes the components' colours in the
+        proportions of its responsibilities ``gamma_nk`` (EM's soft assignment: a row shared
+        by two components is drawn in between their colours), as in Bishop's figures.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if omitted.
 
@@ -129,11 +141,15 @@ def scatter(
     -------
     matplotlib Axes
     """
+    if shading not in ("classes", "responsibilities"):
+        raise ValueError(f"shading must be 'classes' or 'responsibilities'; got {shading!r}")
     mixture = as_mixture(model)
     X = checked_data(X, mixture)
     pair = _pair(columns, X.shape[1], names)
     ax = new_axes(ax)
-    draw_classes(ax, X, mixture, mixture.predict(X), pair, sigmas)
+    soft = mixture.predict_proba(X) if shading == "responsibilities" else None
+    labels = mixture.predict(X) if soft is None else soft.argmax(axis=1)
+    draw_classes(ax, X, mixture, labels, pair, sigmas, responsibilities=soft)
     _label(ax, names, pair)
     if legend:
         ax.legend(fontsize="small", markerscale=2)

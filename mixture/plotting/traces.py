@@ -52,6 +52,9 @@ def em_snapshots(
     *,
     columns: Sequence[int | str] = (0, 1),
     names: Sequence[str] | None = None,
+    start: Any = None,
+    shading: str = "classes",
+    sigmas: Sequence[float] = (1, 2),
     axes: Any = None,
 ) -> Any:
     """Small multiples of a fit after chosen iterations (Bishop's Old Faithful figure).
@@ -62,9 +65,16 @@ def em_snapshots(
     mixtures : sequence of Mixture (or MixtureResult, fitted GaussianMixture)
         The mixture after each iteration (``History(keep_mixtures=True)`` records them).
     iterations : sequence of int
-        1-based iterations to draw.
+        Iterations to draw: ``t`` is the mixture after ``t`` iterations (1-based); ``0`` the
+        ``start``, when given.
     columns : pair of int or str, default (0, 1)
     names : sequence of str, optional
+    start : Mixture, optional
+        The parameters EM started from (iteration 0).
+    shading : {'classes', 'responsibilities'}, default 'classes'
+        How rows are coloured (see :func:`~mixture.plotting.scatter`).
+    sigmas : sequence of float, default (1, 2)
+        Ellipse radii in standard deviations.
     axes : sequence of matplotlib Axes, optional
         One per iteration; a new row of panels if omitted.
 
@@ -74,18 +84,23 @@ def em_snapshots(
     """
     import matplotlib.pyplot as plt
 
+    recorded = [start, *mixtures]  # recorded[t]: after t iterations
+    first = 0 if start is not None else 1
     for iteration in iterations:
-        if not 1 <= iteration <= len(mixtures):
-            raise ValueError(f"iteration {iteration} is not among the {len(mixtures)} recorded")
+        if not first <= iteration <= len(mixtures):
+            raise ValueError(
+                f"iteration {iteration} is not among the {len(mixtures)} recorded"
+                + ("" if start is not None else " (iteration 0 needs start=)")
+            )
     if axes is None:
         _, axes = plt.subplots(
             1, len(iterations), figsize=(3.2 * len(iterations), 3.2), squeeze=False
         )
         axes = axes[0]
     for ax, iteration in zip(axes, iterations, strict=True):
-        mixture = as_mixture(mixtures[iteration - 1])
-        scatter(X, mixture, columns=columns, names=names, sigmas=(1, 2), ax=ax)
-        ax.set_title(f"iteration {iteration}")
+        mixture = as_mixture(recorded[iteration])
+        scatter(X, mixture, columns=columns, names=names, sigmas=sigmas, shading=shading, ax=ax)
+        ax.set_title("start" if iteration == 0 else f"iteration {iteration}")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
