@@ -1,11 +1,13 @@
-"""Side by side with scikit-learn, then model selection by AIC and BIC.
-
-Run: python examples/01_sklearn.py [criteria.png]
+"""
+Side by side with scikit-learn, then model selection by AIC and BIC
+===================================================================
 
 The same synthetic data fitted by sklearn.mixture.GaussianMixture and by
 mixture.GaussianMixture from the same starting parameters: the script prints how closely
 they agree. Then mixture.select_model scores 1 to 6 components for every covariance
 structure and the AIC and BIC curves are plotted.
+
+Run: python examples/01_sklearn.py [criteria.png]
 """
 
 from __future__ import annotations

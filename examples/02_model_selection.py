@@ -1,12 +1,14 @@
-"""Select a Gaussian mixture for Old Faithful by BIC and plot it.
-
-Run: python examples/02_model_selection.py [output.png]
+"""
+Select a Gaussian mixture for Old Faithful by BIC and plot it
+=============================================================
 
 Fits every covariance structure (full, tied, diagonal, spherical) with 1 to 9 components,
 prints the table of log-likelihoods and criteria (BIC = -2 log L + p log n, lower is
 better), then draws the lowest-BIC model: rows coloured by most probable component, with
 1, 2 and 3 sigma ellipses. The reference result is tied covariance with 3 components,
 BIC 2314.3.
+
+Run: python examples/02_model_selection.py [output.png]
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""A new component type by declaration: a Weibull distribution with a fixed shape.
-
-Run: python examples/03_custom_component.py [output.png]
+"""
+A new component type by declaration: a Weibull distribution with a fixed shape
+==============================================================================
 
 Declares the component (the class below is the whole of it: its parameter, its setting, its
 support and four lines of maths), runs it through the conformance kit, and fits a
 two-regime mixture of wind speeds: calm days (shape 2, the Rayleigh law) and stormy days
 (shape 3.5). With the shape fixed, the M-step is closed-form: ``scale**k`` is the weighted
 mean of ``x**k``. See docs/extending.md.
+
+Run: python examples/03_custom_component.py [output.png]
 """
 
 from __future__ import annotations

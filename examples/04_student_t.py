@@ -1,12 +1,14 @@
-"""Student-t components resist outliers that drag Gaussian components away.
-
-Run: python examples/04_student_t.py [robustness.png]
+"""
+Student-t components resist outliers that drag Gaussian components away
+=======================================================================
 
 Three elongated clusters plus 5% gross outliers spread over a box ten times wider. A
 three-component Gaussian mixture and a three-component Student-t mixture (4 degrees of
 freedom) are fitted from the same starts; the script prints how far each lands from the true
 cluster centres and shapes, and plots both fits: over every row (all outliers in view), and
 zoomed on the clusters.
+
+Run: python examples/04_student_t.py [robustness.png]
 """
 
 from __future__ import annotations

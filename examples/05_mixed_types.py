@@ -1,12 +1,14 @@
-"""A mixture over a table of mixed columns: numbers, a category and a count.
-
-Run: python examples/05_mixed_types.py
+"""
+A mixture over a table of mixed columns: numbers, a category and a count
+========================================================================
 
 Each row is a customer: two numeric columns (spend, session minutes), a categorical
 column (channel: 0 web, 1 app, 2 shop) and a count (visits last month). Each mixture
 component is an Independent product of a Gaussian over the numeric columns, a Categorical
 over the channel and a Poisson over the visits. select_model picks the number of segments by
 BIC; the fitted segments are printed next to the truth.
+
+Run: python examples/05_mixed_types.py
 """
 
 from __future__ import annotations

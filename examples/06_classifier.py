@@ -1,12 +1,14 @@
-"""Classify wines with a Gaussian mixture per class (mclust's MclustDA), cross-validated.
-
-Run: python examples/06_classifier.py
+"""
+Classify wines with a Gaussian mixture per class (mclust's MclustDA), cross-validated
+=====================================================================================
 
 MixtureClassifier fits, for each class, the Gaussian mixture with the lowest BIC (1 to 5
 components, four covariance structures), and classifies a row by Bayes' rule with the
 classes' frequencies as priors. Here it runs in a scikit-learn Pipeline after a
 StandardScaler, scored by 5-fold stratified cross-validation next to scikit-learn's linear
 discriminant analysis; then the model chosen for each class on all rows is printed.
+
+Run: python examples/06_classifier.py
 """
 
 from __future__ import annotations

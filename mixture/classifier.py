@@ -116,7 +116,7 @@ class MixtureClassifier(ClassifierMixin, BaseEstimator):
         EM iterations of each class's chosen mixture (``'mclustda'``); 1 for ``'edda'``,
         whose fit is one M-step.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` has string column names.
 
     Raises

@@ -101,8 +101,8 @@ class DeclaredComponent(Component):
     (checks across parameters, precomputed values), ``scipy_twin``, ``mean`` and
     ``variance`` (see :class:`~mixture.Component`).
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     support : Support
         Rows of positive density (default: every finite row). May be a property when it
         depends on the parameters (a box).

@@ -3,9 +3,9 @@ source and sums them.
 
 :class:`ThreadExecutor` (the default) runs the chunks in this process's threads with the
 BLAS held at one thread (:mod:`mixture._chunking`). A row source may name the executor it
-needs (:meth:`RowSource.preferred_executor`): a Dask collection is summed on its cluster by
-:class:`mixture.distributed.DaskExecutor`. The engine asks only for ``e_step``, so another
-backend is one subclass.
+needs (:meth:`~mixture.sources.RowSource.preferred_executor`): a Dask collection is summed
+on its cluster by :class:`mixture.distributed.DaskExecutor`. The engine asks only for
+``e_step``, so another backend is one subclass.
 """
 
 from __future__ import annotations

@@ -28,20 +28,19 @@ import numpy as np
 from matplotlib.patches import Ellipse
 
 from mixture import select_model
+from mixture.datasets import load_faithful
 from mixture.gaussian import MCLUST_NAMES, structure_named
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "faithful.csv"
 COLUMNS = ("eruptions", "waiting")
 N_COMPONENTS = 3
 SIGMAS = (1.0, 2.0)
 
 
-def load(path: Path) -> np.ndarray:
-    """The two columns of the CSV file, standardised (population standard deviation)."""
-    with path.open(encoding="utf-8") as handle:
-        header = handle.readline().strip().split(",")
-    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    X = np.ascontiguousarray(data[:, [header.index(name) for name in COLUMNS]])
+def load() -> np.ndarray:
+    """Old Faithful's two columns (the bundled copy), standardised (population standard
+    deviation)."""
+    data, names = load_faithful()
+    X = np.ascontiguousarray(data[:, [list(names).index(name) for name in COLUMNS]])
     return (X - X.mean(axis=0)) / X.std(axis=0)
 
 
@@ -149,7 +148,7 @@ def draw(X: np.ndarray, candidates, path: Path) -> None:
 def main(argv: list[str]) -> None:
     output = Path(argv[1]) if len(argv) > 1 else Path(__file__).with_name("covariance_models.png")
     start = time.perf_counter()
-    X = load(DATA)
+    X = load()
     candidates = fit_all(X)
     draw(X, candidates, output)
     for name, candidate in zip(MCLUST_NAMES, candidates, strict=True):
