@@ -56,9 +56,9 @@ class _PassCounter:
     def __enter__(self) -> _PassCounter:
         original = self._original
 
-        def counted(engine, source, mixture):  # type: ignore[no-untyped-def]
+        def counted(engine, source, mixture, *rest):  # type: ignore[no-untyped-def]
             self.passes += 1
-            return original(engine, source, mixture)
+            return original(engine, source, mixture, *rest)
 
         engine_module.MixtureEM._source_e_step = counted  # type: ignore[method-assign]
         return self
