@@ -558,7 +558,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             ensure_all_finite=False,
             ensure_min_samples=2 if reset else 1,
         )
-        return check_data(data, allow_missing=self.missing == "marginalize")
+        # MiniBatchGaussianMixture shares this check and has no missing-value mode.
+        return check_data(data, allow_missing=getattr(self, "missing", "error") == "marginalize")
 
     def impute(self, X: Any, *, draw: bool = False, random_state: Any = None) -> np.ndarray:
         """``X`` with its missing values (NaN) filled under the fitted mixture: conditional

@@ -138,10 +138,19 @@ class ComponentFamily(ABC):
         completed by their conditional laws under the current parameters."""
         raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
 
+    def fused_observed_e_step(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, Statistics, float] | None:
+        """Optional fast path for rows with missing values, as :meth:`fused_e_step` is for
+        complete rows: ``(N_k, statistics, log-likelihood)`` in one pass, or None (then
+        :meth:`log_density_observed`, the log-sum-exp and :meth:`statistics_observed`)."""
+        return None
+
     def conditional_completion(self, X: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         """Rows completed under each component (missing values replaced by their
-        conditional means), shape ``(K, n, D)``, and per pattern of missing values its
-        rows, missing features and conditional covariances ``(K, m, m)``."""
+        conditional means), shape ``(K, n, D)``, and per group of rows with ``m`` missing
+        values: the rows ``(r,)``, their missing features ``(r, m)`` and the conditional
+        covariances ``(K, r, m, m)``."""
         raise NotImplementedError(f"{type(self).__name__} does not handle missing values")
 
     def degeneracies(

@@ -39,18 +39,18 @@ def _drawn_completion(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Rows whose missing values are drawn: a component per row from its
-    responsibilities, then the missing values from that component's conditional law."""
+    responsibilities, then the missing values from that component's conditional law
+    (``spreads``: per group of rows, their missing features ``(r, m)`` and conditional
+    covariances ``(K, r, m, m)``)."""
     n_rows, n_components = responsibilities.shape
     cumulative = np.cumsum(responsibilities, axis=1)
     chosen = np.minimum((rng.random((n_rows, 1)) > cumulative).sum(axis=1), n_components - 1)
     out = completed[chosen, np.arange(n_rows)]
     for rows, missing, covariance in spreads:
-        index = np.flatnonzero(missing)
-        for k in np.unique(chosen[rows]):
-            members = rows[chosen[rows] == k]
-            factor = np.linalg.cholesky(covariance[k])
-            noise = rng.standard_normal((members.shape[0], index.shape[0])) @ factor.T
-            out[members[:, None], index[None, :]] += noise
+        own = covariance[chosen[rows], np.arange(rows.shape[0])]  # (r, m, m)
+        noise = rng.standard_normal((rows.shape[0], missing.shape[1], 1))
+        drawn = (np.linalg.cholesky(own) @ noise)[..., 0]
+        out[rows[:, None], missing] += drawn
     return out
 
 
@@ -401,6 +401,16 @@ class Mixture:
             mask = None if log_mask is None else log_mask[rows]
             if rows is complete:
                 parts.append(self._complete_statistics(X[rows], weights, mask))
+                continue
+            fused = (
+                None
+                if mask is not None
+                else self._family.fused_observed_e_step(X[rows], self._log_weights, weights)
+            )
+            if fused is not None:  # one pass (Gaussian families)
+                component_weight, statistics, log_likelihood = fused
+                total = float(rows.sum() if weights is None else weights.sum())
+                parts.append(MixtureStatistics(component_weight, statistics, log_likelihood, total))
                 continue
             resp = self._family.log_density_observed(X[rows]) + self._log_weights
             if mask is not None:

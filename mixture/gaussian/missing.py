@@ -4,36 +4,179 @@ Under missing at random the observed-data likelihood of a row marginalises its m
 coordinates: with observed coordinates ``O`` and missing ``M``, component ``k`` gives
 ``x_O ~ N(mu_O, Sigma_OO)``. EM then needs, for each component, the conditional law of the
 missing coordinates given the observed ones (Ghahramani and Jordan 1994; Little and Rubin,
-ch. 11)::
+ch. 11). In terms of the precision matrix ``P = Sigma^-1``::
 
-    E[x_M | x_O]   = mu_M + Sigma_MO Sigma_OO^-1 (x_O - mu_O)
-    Cov[x_M | x_O] = Sigma_MM - Sigma_MO Sigma_OO^-1 Sigma_OM
+    E[x_M | x_O]    = mu_M - P_MM^-1 P_MO (x_O - mu_O)
+    Cov[x_M | x_O]  = P_MM^-1
+    Sigma_OO^-1     = P_OO - P_OM P_MM^-1 P_MO         (the Schur complement)
+    log det Sigma_OO = log det Sigma + log det P_MM
 
-and the M-step's statistics are those of the completed rows ``x_hat`` (missing values
-replaced by their conditional means) with the conditional covariance added to the scatter:
-``sum_n r_nk [(x_hat - mu)(x_hat - mu)^T + C_k]``. Rows are grouped by their pattern of
-missing values, so the work is a few batched factorisations and products per pattern and
-component set, not a loop over rows.
+so a row needs only the inverse of the small block ``P_MM`` of its missing coordinates.
+Rows are grouped by their *number* of missing values ``m`` (not by pattern: with many
+features nearly every row has its own pattern), and each group is one batched computation
+over its rows and components: gathered ``(rows, K, m, m)`` blocks, one batched Cholesky
+factorisation and solve. The M-step's statistics are those of the rows completed by their
+conditional means, with the conditional covariance added to the scatter:
+``sum_n r_nk [(x_hat - mu)(x_hat - mu)^T + C_nk]``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mixture._missing import missing_patterns
+from mixture._responsibilities import log_density_and_responsibilities, rows_from
 
-__all__ = ["completed_rows", "missing_patterns", "observed_log_density", "observed_moments"]
+__all__ = ["completed_rows", "observed_e_step", "observed_log_density", "observed_moments"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def _blocks(covariances: np.ndarray, observed: np.ndarray):
-    """``Sigma_OO``, ``Sigma_MO`` and ``Sigma_MM`` of every component, ``(K, ., .)``."""
-    missing = ~observed
-    c_oo = covariances[:, observed][:, :, observed]
-    c_mo = covariances[:, missing][:, :, observed]
-    c_mm = covariances[:, missing][:, :, missing]
-    return c_oo, c_mo, c_mm
+class _Conditional:
+    """The conditional laws of the missing values of rows with ``m`` missing each.
+
+    Attributes
+    ----------
+    rows : ndarray of int, shape (r,)
+    missing : ndarray of int, shape (r, m)
+        The missing features of each row.
+    centred : ndarray of shape (K, r, D)
+        ``x_hat - mu_k``: observed values minus the mean, missing ones at their
+        conditional mean minus the mean.
+    quadratic : ndarray of shape (K, r)
+        ``(x_O - mu_O)^T Sigma_OO^-1 (x_O - mu_O)``.
+    log_det : ndarray of shape (K, r)
+        ``log det Sigma_OO``.
+    spread : ndarray of shape (K, r, m, m)
+        ``Cov_k[x_M | x_O] = P_MM^-1``.
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        rows: np.ndarray,
+        missing: np.ndarray,
+        means: np.ndarray,
+        precisions: np.ndarray,
+        log_det: np.ndarray,
+    ) -> None:
+        n_components = means.shape[0]
+        block = X[rows]  # (r, D)
+        centred = np.where(np.isnan(block), 0.0, block)[None, :, :] - means[:, None, :]
+        gap = np.isnan(block)
+        centred[:, gap] = 0.0  # (K, r, D): missing coordinates at 0
+        # P d0 with d0 the zero-filled centred row: its observed part gives d0^T P d0, its
+        # missing part b = P_MO d_O.
+        product = centred @ precisions  # P is symmetric: rows of P d0
+        full_quadratic = np.einsum("krd,krd->kr", centred, product)
+        self.rows, self.missing = rows, missing
+        m = missing.shape[1]
+        if m == 0:
+            self.centred = centred
+            self.quadratic = full_quadratic
+            self.log_det = np.broadcast_to(log_det[:, None], full_quadratic.shape)
+            self.spread = np.zeros((n_components, rows.shape[0], 0, 0))
+            return
+        take = missing[None, :, :]  # (1, r, m)
+        b = np.take_along_axis(product, take, axis=2)  # (K, r, m)
+        p_mm = precisions[:, missing[:, :, None], missing[:, None, :]]  # (K, r, m, m)
+        lower = _small_cholesky(p_mm)
+        z = _forward(lower, b)  # L^-1 b, so b^T P_MM^-1 b = |z|^2
+        self.quadratic = full_quadratic - np.einsum("krm,krm->kr", z, z)
+        # log det Sigma_OO = log det Sigma + log det P_MM.
+        self.log_det = log_det[:, None] + 2.0 * np.log(np.diagonal(lower, axis1=2, axis2=3)).sum(
+            axis=2
+        )
+        self._lower, self._z, self._take = lower, z, take
+        self.centred = centred  # the missing coordinates are filled by complete()
+        self.spread = None
+
+    def complete(self) -> None:
+        """Fill the missing coordinates of :attr:`centred` with their conditional means
+        (minus the mean) and compute :attr:`spread`, for the M-step's statistics."""
+        if self.missing.shape[1] == 0 or self.spread is not None:
+            return
+        shift = _backward(self._lower, self._z)  # P_MM^-1 b
+        np.put_along_axis(self.centred, self._take, -shift, axis=2)
+        self.spread = _inverse_from_cholesky(self._lower)
+
+
+def _small_cholesky(matrices: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of many small symmetric positive definite matrices
+    ``(..., m, m)``, written as ``O(m)`` numpy operations over the whole batch (LAPACK called
+    per matrix costs a microsecond or two each, which for the hundreds of thousands of
+    blocks of an E-step would dominate). Entries above the diagonal are left undefined."""
+    m = matrices.shape[-1]
+    lower = np.empty_like(matrices)
+    for j in range(m):
+        row = lower[..., j, :j]
+        pivot = np.sqrt(matrices[..., j, j] - np.einsum("...k,...k->...", row, row))
+        lower[..., j, j] = pivot
+        if j + 1 < m:
+            below = np.einsum("...ik,...k->...i", lower[..., j + 1 :, :j], row)
+            lower[..., j + 1 :, j] = (matrices[..., j + 1 :, j] - below) / pivot[..., None]
+    return lower
+
+
+def _forward(lower: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``L^-1 v`` for lower factors ``(..., m, m)`` and vectors ``(..., m)``."""
+    out = np.empty_like(vectors)
+    for i in range(lower.shape[-1]):
+        done = np.einsum("...k,...k->...", lower[..., i, :i], out[..., :i])
+        out[..., i] = (vectors[..., i] - done) / lower[..., i, i]
+    return out
+
+
+def _backward(lower: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``L^-T v`` for lower factors ``(..., m, m)`` and vectors ``(..., m)``."""
+    m = lower.shape[-1]
+    out = np.empty_like(vectors)
+    for i in range(m - 1, -1, -1):
+        done = np.einsum("...k,...k->...", lower[..., i + 1 :, i], out[..., i + 1 :])
+        out[..., i] = (vectors[..., i] - done) / lower[..., i, i]
+    return out
+
+
+def _inverse_from_cholesky(lower: np.ndarray) -> np.ndarray:
+    """``(L L^T)^-1 = L^-T L^-1`` from lower factors ``(..., m, m)``: ``L^-1`` by forward
+    substitution one row at a time (``O(m)`` operations over the batch), then one product."""
+    m = lower.shape[-1]
+    inverse_lower = np.zeros_like(lower)
+    for i in range(m):
+        # Row i of L^-1: (e_i - L[i, :i] L^-1[:i, :]) / L[i, i].
+        done = (lower[..., i, None, :i] @ inverse_lower[..., :i, :])[..., 0, :]
+        inverse_lower[..., i, :] = -done
+        inverse_lower[..., i, i] += 1.0
+        inverse_lower[..., i, :] /= lower[..., i, i, None]
+    return np.swapaxes(inverse_lower, -1, -2) @ inverse_lower
+
+
+def _groups(X: np.ndarray):
+    """Rows by their number of missing values: ``(rows, missing (r, m))`` per ``m``."""
+    gaps = np.isnan(X)
+    counts = gaps.sum(axis=1)
+    for m in np.unique(counts):
+        rows = np.flatnonzero(counts == m)
+        if m == X.shape[1]:
+            continue  # no observed value: nothing to compute (callers leave these out)
+        # Each row's missing feature indices, in increasing order: a stable sort puts the
+        # missing (True) columns last.
+        order = np.argsort(~gaps[rows], axis=1, kind="stable")
+        yield rows, order[:, : int(m)]
+
+
+def _precisions(covariances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``P = Sigma^-1`` ``(K, D, D)`` and ``log det Sigma`` ``(K,)``."""
+    lower = np.linalg.cholesky(covariances)
+    inverse_lower = np.linalg.inv(lower)
+    precisions = inverse_lower.transpose(0, 2, 1) @ inverse_lower
+    log_det = 2.0 * np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
+    return precisions, log_det
+
+
+def _conditionals(X: np.ndarray, means: np.ndarray, covariances: np.ndarray):
+    precisions, log_det = _precisions(covariances)
+    for rows, missing in _groups(X):
+        yield _Conditional(X, rows, missing, means, precisions, log_det)
 
 
 def observed_log_density(X: np.ndarray, means: np.ndarray, covariances: np.ndarray) -> np.ndarray:
@@ -51,17 +194,53 @@ def observed_log_density(X: np.ndarray, means: np.ndarray, covariances: np.ndarr
     -------
     ndarray of shape (n_samples, n_components), float64
     """
-    out = np.empty((X.shape[0], means.shape[0]))
-    for observed, rows in missing_patterns(X):
-        c_oo, _, _ = _blocks(covariances, observed)
-        lower = np.linalg.cholesky(c_oo)  # (K, o, o)
-        centred = X[rows][:, observed][None, :, :] - means[:, None, observed]  # (K, n, o)
-        whitened = np.linalg.solve(lower, centred.transpose(0, 2, 1))  # (K, o, n)
-        distance = np.einsum("kon,kon->kn", whitened, whitened)
-        log_det = 2.0 * np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
-        n_observed = int(observed.sum())
-        out[rows] = (-0.5 * (distance + log_det[:, None] + n_observed * _LOG_2PI)).T
+    out = np.zeros((X.shape[0], means.shape[0]))
+    n_features = X.shape[1]
+    for group in _conditionals(X, means, covariances):
+        n_observed = n_features - group.missing.shape[1]
+        log_density = -0.5 * (group.quadratic + group.log_det + n_observed * _LOG_2PI)
+        out[group.rows] = log_density.T
     return out
+
+
+class _Moments:
+    """Running sums of an E-step's statistics of completed rows, about the components'
+    current means."""
+
+    def __init__(self, means: np.ndarray) -> None:
+        n_components, n_features = means.shape
+        self.means = means
+        self.weight = np.zeros(n_components)
+        self.offsets = np.zeros((n_components, n_features))  # sum r (x_hat - mu)
+        self.second = np.zeros((n_components, n_features, n_features))  # about mu, plus C
+
+    def add(self, group: _Conditional, r: np.ndarray) -> None:
+        """Add a group's rows with responsibilities (times row weights) ``r`` ``(K, rows)``."""
+        group.complete()
+        n_components, n_features = self.means.shape
+        self.weight += r.sum(axis=1)
+        weighted = group.centred * r[:, :, None]
+        self.offsets += weighted.sum(axis=1)
+        self.second += weighted.transpose(0, 2, 1) @ group.centred
+        if group.missing.shape[1]:
+            # sum_n r_nk C_nk at each row's own (i, j) positions: one weighted bincount.
+            i = group.missing[:, :, None]
+            j = group.missing[:, None, :]
+            cells = (i * n_features + j)[None, :, :, :] + (
+                np.arange(n_components) * n_features * n_features
+            )[:, None, None, None]
+            values = r[:, :, None, None] * group.spread
+            flat = self.second.reshape(-1)
+            flat += np.bincount(cells.reshape(-1), values.reshape(-1), minlength=flat.size)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        weight = self.weight
+        shift = np.divide(
+            self.offsets, weight[:, None], out=np.zeros_like(self.offsets),
+            where=weight[:, None] > 0,
+        )  # fmt: skip
+        scatter = self.second - weight[:, None, None] * shift[:, :, None] * shift[:, None, :]
+        return weight, self.means + shift, scatter
 
 
 def observed_moments(
@@ -86,34 +265,51 @@ def observed_moments(
     scatter : ndarray of shape (n_components, n_features, n_features)
         ``sum_n r_nk [(x_hat_nk - mean_k)(x_hat_nk - mean_k)^T + C_nk]``.
     """
-    n_components, n_features = means.shape
-    weight = weights.sum(axis=0)
-    offsets = np.zeros((n_components, n_features))  # sum r (x_hat - mu)
-    second = np.zeros((n_components, n_features, n_features))  # about mu, plus C
-    for observed, rows in missing_patterns(X):
-        missing = ~observed
-        r = weights[rows].T  # (K, n)
-        centred = np.empty((n_components, rows.shape[0], n_features))  # x_hat - mu
-        centred[:, :, observed] = X[rows][:, observed][None, :, :] - means[:, None, observed]
-        pattern_weight = r.sum(axis=1)
-        if missing.any():
-            c_oo, c_mo, c_mm = _blocks(covariances, observed)
-            lower = np.linalg.cholesky(c_oo)
-            whitened = np.linalg.solve(lower, centred[:, :, observed].transpose(0, 2, 1))
-            # Sigma_MO Sigma_OO^-1 (x_O - mu_O) = (L^-1 Sigma_OM)^T L^-1 (x_O - mu_O)
-            projected = np.linalg.solve(lower, c_mo.transpose(0, 2, 1))  # (K, o, m)
-            conditional = np.einsum("kom,kon->knm", projected, whitened)
-            centred[:, :, missing] = conditional
-            spread = c_mm - np.einsum("kom,kop->kmp", projected, projected)  # (K, m, m)
-            index = np.flatnonzero(missing)
-            second[:, index[:, None], index[None, :]] += pattern_weight[:, None, None] * spread
-        offsets += np.einsum("kn,knd->kd", r, centred)
-        second += np.einsum("kn,knd,kne->kde", r, centred, centred)
-    shift = np.divide(
-        offsets, weight[:, None], out=np.zeros_like(offsets), where=weight[:, None] > 0
-    )
-    scatter = second - weight[:, None, None] * shift[:, :, None] * shift[:, None, :]
-    return weight, means + shift, scatter
+    moments = _Moments(means)
+    for group in _conditionals(X, means, covariances):
+        moments.add(group, weights[group.rows].T)
+    return moments.result()
+
+
+def observed_e_step(
+    X: np.ndarray,
+    log_weights: np.ndarray,
+    sample_weight: np.ndarray | None,
+    means: np.ndarray,
+    covariances: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The E-step of rows with missing values in one pass: each group's conditional laws
+    give the observed-value densities, the responsibilities and the statistics.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        NaN marks a missing value; every row has an observed value.
+    log_weights : ndarray of shape (n_components,)
+    sample_weight : ndarray of shape (n_samples,) or None
+    means, covariances : the components' parameters (dense covariances ``(K, D, D)``).
+
+    Returns
+    -------
+    weight, mean, scatter
+        As :func:`observed_moments` (weights include ``sample_weight``).
+    log_density : ndarray of shape (n_samples,)
+        ``log p(x_O)`` of each row under the mixture.
+    """
+    n_features = X.shape[1]
+    moments = _Moments(means)
+    log_density = np.empty(X.shape[0])
+    for group in _conditionals(X, means, covariances):
+        n_observed = n_features - group.missing.shape[1]
+        joint = (-0.5 * (group.quadratic + group.log_det + n_observed * _LOG_2PI)).T
+        joint += log_weights
+        with rows_from(int(group.rows[0])):
+            log_density[group.rows] = log_density_and_responsibilities(joint)
+        if sample_weight is not None:
+            joint *= sample_weight[group.rows, None]
+        moments.add(group, joint.T)
+    weight, mean, scatter = moments.result()
+    return weight, mean, scatter, log_density
 
 
 def completed_rows(
@@ -132,22 +328,16 @@ def completed_rows(
     completed : ndarray of shape (n_components, n_samples, n_features)
         Observed values kept, missing ones replaced by ``E_k[x_M | x_O]``.
     spreads : list of (rows, missing, covariance)
-        Per pattern with missing values: its rows, the boolean mask of missing features and
-        ``Cov_k[x_M | x_O]`` of shape ``(K, m, m)``.
+        Per number of missing values ``m > 0``: its rows, each row's missing features
+        ``(r, m)`` and ``Cov_k[x_M | x_O]`` of shape ``(K, r, m, m)``.
     """
-    n_components = means.shape[0]
-    completed = np.broadcast_to(X, (n_components, *X.shape)).copy()
+    completed = np.broadcast_to(X, (means.shape[0], *X.shape)).copy()
     spreads = []
-    for observed, rows in missing_patterns(X):
-        missing = ~observed
-        if not missing.any():
-            continue
-        c_oo, c_mo, c_mm = _blocks(covariances, observed)
-        lower = np.linalg.cholesky(c_oo)
-        centred = X[rows][:, observed][None, :, :] - means[:, None, observed]
-        whitened = np.linalg.solve(lower, centred.transpose(0, 2, 1))
-        projected = np.linalg.solve(lower, c_mo.transpose(0, 2, 1))
-        conditional = np.einsum("kom,kon->knm", projected, whitened) + means[:, None, missing]
-        completed[:, rows[:, None], np.flatnonzero(missing)[None, :]] = conditional
-        spreads.append((rows, missing, c_mm - np.einsum("kom,kop->kmp", projected, projected)))
+    for group in _conditionals(X, means, covariances):
+        group.complete()
+        observed = X[group.rows]
+        estimate = group.centred + means[:, None, :]
+        completed[:, group.rows] = np.where(np.isnan(observed), estimate, observed)
+        if group.missing.shape[1]:
+            spreads.append((group.rows, group.missing, group.spread))
     return completed, spreads

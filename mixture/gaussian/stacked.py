@@ -19,7 +19,12 @@ from mixture.degeneracy import Degeneracy, component_degeneracies
 from mixture.exceptions import DegenerateComponentError, NotFittedError
 from mixture.gaussian.covariance import CovarianceStructure, FullCovariance
 from mixture.gaussian.kernels import LogDensityKernel
-from mixture.gaussian.missing import completed_rows, observed_log_density, observed_moments
+from mixture.gaussian.missing import (
+    completed_rows,
+    observed_e_step,
+    observed_log_density,
+    observed_moments,
+)
 from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
 from mixture.gaussian.statistics import GaussianStatistics
 
@@ -390,6 +395,24 @@ class StackedGaussians:
         weight, mean, scatter = observed_moments(X, weights, self._means, self._dense_covariances())
         form_scatter = self._structure.form.from_full_scatter(scatter)
         return GaussianStatistics(weight, mean, form_scatter, self._structure)
+
+    def fused_observed_e_step(
+        self, X: np.ndarray, log_weights: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, GaussianStatistics, float]:
+        """The E-step of rows with missing values in one pass (densities, responsibilities
+        and statistics from the same conditional laws): ``(N_k, statistics,
+        log-likelihood)``, as :meth:`fused_e_step`."""
+        self._fitted()
+        weight, mean, scatter, log_density = observed_e_step(
+            X, log_weights, sample_weight, self._means, self._dense_covariances()
+        )
+        statistics = GaussianStatistics(
+            weight, mean, self._structure.form.from_full_scatter(scatter), self._structure
+        )
+        log_likelihood = float(
+            log_density.sum() if sample_weight is None else np.dot(sample_weight, log_density)
+        )
+        return weight, statistics, log_likelihood
 
     def conditional_completion(self, X: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         """See :func:`~mixture.gaussian.missing.completed_rows`."""
