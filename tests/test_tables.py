@@ -136,7 +136,8 @@ def test_every_missing_marker_gives_the_same_error(tmp_path, marker) -> None:
     message = refused(path)
     assert message == (
         f"{path}, line 5, column 'waiting': missing value {shown}; drop incomplete rows with "
-        "--drop-incomplete"
+        "--drop-incomplete, or fit with the observed values of each row with --missing "
+        "marginalize"
     )
 
 
