@@ -359,3 +359,24 @@ def test_repr_round_trip_is_exact(values, delimiter, crlf) -> None:
     expected = np.array(values, dtype=np.float64)
     assert table.X.shape == expected.shape
     assert (table.X == expected).all()
+
+
+@pytest.mark.parametrize("marker", MARKERS)
+def test_keep_missing_keeps_rows_with_nan_where_values_are_missing(tmp_path, marker) -> None:
+    text = f"a,b\n1,2\n{marker},4\n5,6\n7,{marker}\n"
+    table = read_table(write(tmp_path, text), keep_missing=True)
+    np.testing.assert_array_equal(table.X, [[1.0, 2.0], [np.nan, 4.0], [5.0, 6.0], [7.0, np.nan]])
+    assert table.dropped_rows == 0
+    with pytest.raises(TableError, match="cannot both be set"):
+        read_table(write(tmp_path, text), keep_missing=True, drop_incomplete=True)
+
+
+def test_a_labels_column_is_read_as_text_and_left_out_of_the_numbers(tmp_path) -> None:
+    from mixture.tables import read_text_column
+
+    path = write(tmp_path, "x,class,y\n1,a,2\n\n3,,4\n5,NA,6\n7, b ,8\n")
+    assert read_text_column(path, "class") == ["a", None, None, "b"]
+    table = read_table(path, exclude=["class"])
+    assert table.names == ["x", "y"] and table.skipped == []
+    with pytest.raises(TableError, match="no column 'kind'"):
+        read_text_column(path, "kind")
