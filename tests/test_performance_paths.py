@@ -341,18 +341,16 @@ def test_fused_scatter_with_and_without_centred_recomputation(name, limit, monke
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-9, atol=1e-9)
 
 
-def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
-    # Components 1 and 2 sit 200 standard deviations from the reference point (the mean of
-    # the means), still expanded in the E-step: their raw second moments cancel by a factor
-    # 4e4 > SCATTER_LIMIT, so their scatter is recomputed from centred rows.
-    means = np.array([[0.0, 0.0], [200.0, 200.0], [-200.0, -200.0]])
-    covariances = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
-    family = GaussianFamily(3, DiagonalCovariance(), means=means, covariances=covariances)
-    rng = np.random.default_rng(24)
+def _recomputed_components(family, seed: int) -> tuple[list[int], object, object]:
+    """Three tight clusters at the family's means: the components whose scatter the fused
+    E-step recomputes from centred rows (a spy on the kernel), its statistics and the
+    two-pass ones."""
+    means = family.means
+    rng = np.random.default_rng(seed)
     X = means[rng.integers(3, size=2000)] + rng.normal(size=(2000, 2))
     log_weights = np.log(np.full(3, 1 / 3))
     kernel = family._kernel(np.dtype(np.float64))
-    recomputed = []
+    recomputed: list[int] = []
     centred_scatter = kernel._centred_scatter
 
     def spy(X, weights, means):
@@ -361,8 +359,20 @@ def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
 
     kernel._centred_scatter = spy
     _, statistics, _ = family.fused_e_step(X, log_weights, None)
-    assert recomputed == [2]
     _, expected, _ = two_pass(family, X, log_weights, None)
+    return recomputed, statistics, expected
+
+
+FAR_MEANS = np.array([[0.0, 0.0], [200.0, 200.0], [-200.0, -200.0]])
+
+
+def test_fused_scatter_recomputes_components_far_from_the_reference() -> None:
+    # Components 1 and 2 sit 200 standard deviations from the reference point (the mean of
+    # the means), still expanded in the E-step: their raw second moments cancel by a factor
+    # 4e4 > SCATTER_LIMIT, so their scatter is recomputed from centred rows.
+    family = GaussianFamily(3, DiagonalCovariance(), means=FAR_MEANS, covariances=np.ones((3, 2)))
+    recomputed, statistics, expected = _recomputed_components(family, 24)
+    assert recomputed == [2]
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
 
 
@@ -370,23 +380,9 @@ def test_fused_tied_scatter_is_recomputed_where_the_pooled_moment_cancels() -> N
     # Three tight clusters 200 standard deviations apart: the pooled raw second moment about
     # the mean of the means exceeds the within-component scatter by a factor of about 2.7e4
     # > SCATTER_LIMIT, so the pooled scatter is recomputed from exactly centred rows.
-    means = np.array([[0.0, 0.0], [200.0, 200.0], [-200.0, -200.0]])
-    family = GaussianFamily(3, TiedCovariance(), means=means, covariances=np.eye(2))
-    rng = np.random.default_rng(25)
-    X = means[rng.integers(3, size=2000)] + rng.normal(size=(2000, 2))
-    log_weights = np.log(np.full(3, 1 / 3))
-    kernel = family._kernel(np.dtype(np.float64))
-    recomputed = []
-    centred_scatter = kernel._centred_scatter
-
-    def spy(X, weights, means):
-        recomputed.append(weights.shape[1])
-        return centred_scatter(X, weights, means)
-
-    kernel._centred_scatter = spy
-    _, statistics, _ = family.fused_e_step(X, log_weights, None)
+    family = GaussianFamily(3, TiedCovariance(), means=FAR_MEANS, covariances=np.eye(2))
+    recomputed, statistics, expected = _recomputed_components(family, 25)
     assert recomputed == [3]
-    _, expected, _ = two_pass(family, X, log_weights, None)
     np.testing.assert_allclose(statistics.scatter, expected.scatter, rtol=1e-12)
 
 
