@@ -223,9 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     if "threads" in parts:
         print(THREAD_HEADER, flush=True)
         text += [THREAD_HEADER, *thread_scaling(shapes, seeds, repeats), ""]
-    if "iterations" in parts:
+    if "iterations" in parts:  # plain EM on overlapping clusters is slow: the smaller shapes
         print(ITERATION_HEADER, flush=True)
-        text += [ITERATION_HEADER, *iterations(shapes, seeds), ""]
+        text += [ITERATION_HEADER, *iterations(shapes[:2], seeds[:3]), ""]
     if args.output:
         Path(args.output).write_text("\n".join(text) + "\n", encoding="utf-8")
 
