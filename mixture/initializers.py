@@ -146,13 +146,21 @@ def _squared_distances(X: np.ndarray, centre: np.ndarray, scale: float) -> np.nd
     -------
     ndarray of shape (n_samples,)
     """
-    out = np.empty(X.shape[0])
-    centre = centre.astype(X.dtype)
+    return _squared_distances_to(X, centre[None, :], scale)[0]
+
+
+def _squared_distances_to(X: np.ndarray, centres: np.ndarray, scale: float) -> np.ndarray:
+    """:func:`_squared_distances` to several centres ``(c, D)`` in one pass over the rows
+    (each chunk, in cache, serves every centre), shape ``(c, n_samples)``."""
+    out = np.empty((centres.shape[0], X.shape[0]))
+    centres = centres.astype(X.dtype)
 
     def fill(rows: slice) -> None:
-        difference = X[rows] - centre
-        difference /= X.dtype.type(scale)
-        out[rows] = np.einsum("nd,nd->n", difference, difference)
+        block = X[rows]
+        for j, centre in enumerate(centres):
+            difference = block - centre
+            difference /= X.dtype.type(scale)
+            out[j, rows] = np.einsum("nd,nd->n", difference, difference)
 
     map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS)  # each chunk writes only its rows
     return out
@@ -202,9 +210,10 @@ def kmeans_plus_plus_seeds(
         candidates = groups.race(scores, seed, step, n_trials)
         candidates = candidates[scores[candidates] > 0]
         best_potential, best = np.inf, None
-        for candidate in candidates:
-            candidate_row = X[groups.first_row[candidate]]
-            distances = np.minimum(closest, _squared_distances(X, candidate_row, scale))
+        # One pass over the rows gives every candidate's distances.
+        to_candidates = _squared_distances_to(X, X[groups.first_row[candidates]], scale)
+        for candidate, candidate_distances in zip(candidates, to_candidates, strict=True):
+            distances = np.minimum(closest, candidate_distances)
             # The potential summed over groups (sum_g W_g D_g^2) is the same for a row of
             # weight 2 as for the row written twice.
             potential = float(np.dot(groups.weight, distances[groups.first_row]))
