@@ -384,6 +384,11 @@ class MixtureEM:
     # -- row sources ------------------------------------------------------------------------
     def _checked_source(self, X: Any, sample_weight: Any) -> RowSource:
         source = as_source(X, sample_weight, allow_missing=self._marginalize)
+        if self._marginalize and not isinstance(source, ArraySource):
+            raise ValueError(
+                "missing='marginalize' needs in-memory rows (an array or a memory map); "
+                f"got a {type(source).__name__}"
+            )
         if self.family.is_fitted and source.n_features != self.family.n_features:
             raise ValueError(
                 f"X has {source.n_features} features, but the model was fitted with "

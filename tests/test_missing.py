@@ -341,3 +341,11 @@ def test_components_that_cannot_marginalise_refuse_by_name() -> None:
     ):
         with pytest.raises(ValueError, match="does not handle missing values"):
             MixtureEM(components, missing="marginalize")
+
+
+def test_streamed_sources_refuse_missing_values_up_front(tmp_path) -> None:
+    X = with_gaps(two_clusters(30, 100), 0.2, 31)
+    path = tmp_path / "rows.npy"
+    np.save(path, np.nan_to_num(X))
+    with pytest.raises(ValueError, match="needs in-memory rows"):
+        MixtureEM(GaussianFamily(2), missing="marginalize").fit(str(path))
