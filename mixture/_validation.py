@@ -223,6 +223,21 @@ def _check_observed(array: np.ndarray, name: str, first_row: int = 0) -> None:
             )
 
 
+def check_observed_columns(array: np.ndarray, name: str = "X") -> None:
+    """Raise naming a column with no observed value (NaN in every row): fitting can estimate
+    nothing for it. (Scoring or imputing a few rows may have such columns.)"""
+    seen = np.zeros(array.shape[1], dtype=bool)
+    for rows in row_slices(array.shape[0], _FINITE_CHECK_ROWS):
+        seen |= ~np.isnan(array[rows]).all(axis=0)
+        if seen.all():
+            return
+    column = int(np.flatnonzero(~seen)[0])
+    raise ValueError(
+        f"{name} column {column} has no observed value (every value is missing): nothing "
+        "can be estimated for it; drop it"
+    )
+
+
 def _count_finite(array: np.ndarray) -> int:
     return sum(
         int(np.isfinite(array[rows]).sum())

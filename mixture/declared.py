@@ -578,7 +578,9 @@ class WeightedSumsComponent(DeclaredComponent):
                 sums = [np.zeros(n_features) for _ in part.sums]
             for full, piece in zip(sums, part.sums, strict=True):
                 full[observed] += piece
-        return WeightedSums(type(self), total, tuple(sums or ()), feature_weight)
+        if sums is None:  # no row observes any feature: zero sums of the right shapes
+            sums = list(self.weighted_sums(np.zeros((0, n_features)), np.zeros(0)))
+        return WeightedSums(type(self), total, tuple(sums), feature_weight)
 
     def _refuse_unless_marginalizing(self) -> None:
         if not type(self).marginalizes_features:

@@ -25,6 +25,7 @@ from mixture._chunking import auto_chunk_size, blas_held, sum_chunks
 from mixture._validation import (
     check_data,
     check_int,
+    check_observed_columns,
     check_random_state,
     check_sample_weight,
 )
@@ -335,7 +336,8 @@ class MixtureEM:
         knowledge: ComponentKnowledge | None = None,
         run: int = 0,
     ) -> Mixture:
-        if knowledge is not None and run == 0 and knowledge.covers_every_component:
+        given = isinstance(initializer, GivenParameters)  # a warm start or given parameters
+        if knowledge is not None and run == 0 and not given and knowledge.covers_every_component:
             # The first run starts from the known rows alone (each component fitted to the
             # rows known to be its own): the unknown rows cannot pull it into another basin.
             try:
@@ -389,6 +391,8 @@ class MixtureEM:
                 "missing='marginalize' needs in-memory rows (an array or a memory map); "
                 f"got a {type(source).__name__}"
             )
+        if self._marginalize:
+            check_observed_columns(source.X)
         if self.family.is_fitted and source.n_features != self.family.n_features:
             raise ValueError(
                 f"X has {source.n_features} features, but the model was fitted with "

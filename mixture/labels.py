@@ -90,7 +90,7 @@ class ComponentKnowledge:
                 raise ValueError(
                     f"labels must be whole numbers (-1 for unknown); labels[{bad}] is {raw[bad]!r}"
                 )
-        elif raw.dtype.kind not in "iub":
+        elif raw.dtype.kind not in "iu":  # booleans are masks, not component indices
             raise ValueError(
                 f"labels must be integer component indices (-1 for unknown); got dtype {raw.dtype}"
             )
@@ -130,7 +130,9 @@ class ComponentKnowledge:
 
     @classmethod
     def from_prior(cls, probabilities: Any) -> ComponentKnowledge:
-        """Prior probabilities of each row's component (rows normalised to sum to 1).
+        """Prior probabilities of each row's component (only their ratios within a row
+        matter: each row is scaled so its largest value is 1, which makes a uniform row
+        unknown and a one-hot row a label).
 
         Parameters
         ----------
@@ -159,8 +161,10 @@ class ComponentKnowledge:
                 f"every row's probabilities must have a positive sum; row {int(empty[0])} "
                 "is all zeros"
             )
+        # Scaled so each row's largest value is 1 (the responsibilities do not change): a
+        # uniform row is then exactly an unknown one, a one-hot row exactly a label.
         with np.errstate(divide="ignore"):
-            log_prior = np.log(values / totals[:, None])
+            log_prior = np.log(values / values.max(axis=1, keepdims=True))
         return cls(values.shape[1], log_prior=log_prior)
 
     @property

@@ -334,8 +334,14 @@ class Mixture:
         -------
         ndarray of shape (n_samples, n_features), float64
         """
-        if not self._family.handles_missing:
-            raise ValueError(f"{type(self._family).__name__} does not handle missing values")
+        completes = (
+            type(self._family).conditional_completion is not ComponentFamily.conditional_completion
+        )
+        if not (self._family.handles_missing and completes):
+            raise ValueError(
+                f"impute needs a family that completes rows from their observed values "
+                f"(Gaussian families); {type(self._family).__name__} does not"
+            )
         data = check_data(X, n_features=self.n_features, allow_missing=True)
         if chunk_size is None:
             chunk_size = auto_chunk_size(self.n_components, self.n_features, 8, data.shape[0])
@@ -351,7 +357,9 @@ class Mixture:
             log_density_and_responsibilities(joint)  # joint becomes the responsibilities
             completed, spreads = self._family.conditional_completion(rows_with_gaps)
             if rng is None:
-                chunk[incomplete] = np.einsum("nk,knd->nd", joint, completed)
+                blended = np.einsum("nk,knd->nd", joint, completed)
+                # Only the missing cells are written: observed ones stay exactly as given.
+                chunk[incomplete] = np.where(np.isnan(rows_with_gaps), blended, rows_with_gaps)
             else:
                 chunk[incomplete] = _drawn_completion(joint, completed, spreads, rng)
             out[rows] = chunk

@@ -224,7 +224,10 @@ def fit_structure_chain(
             start = GivenParameters(split_broadest(previous.result))
             runs.append(("split", _run(template, start, seed, X, weights, options, 1, known)))
         chosen = _best(runs, X, weights, resolution, known)
-        if previous is not None and (
+        # The K - 1 fit's objective is comparable only if it was of the same kind (with
+        # labels, the first labelled K follows unlabelled fits whose likelihood is higher).
+        comparable = previous is not None and (known is None or K - 1 > int(labels.max()))
+        if comparable and (
             chosen is None or _loglik(chosen) < _loglik(previous) - TIE * abs(_loglik(previous))
         ):
             duplicate = GivenParameters(split_broadest(previous.result, offset=0.0))

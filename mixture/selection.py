@@ -635,6 +635,19 @@ def _checked_labels(
     """Known components for every candidate, checked against the data and the grid."""
     if online or isinstance(data, RowSource):
         raise ValueError("labels need in-memory rows and batch EM (not online=True)")
+    if isinstance(labels, ComponentKnowledge):
+        raise ValueError(
+            "select_model takes labels as integer component indices (-1 unknown), the same "
+            "for every candidate; allowed sets and priors depend on K: fit those with MixtureEM"
+        )
+    raw = np.asarray(labels)
+    if raw.dtype.kind in "iuf" and raw.size and np.isfinite(raw).all():
+        needed = int(raw.max()) + 1
+        if min(counts) < needed:
+            raise ValueError(
+                f"labels name components up to {needed - 1}, so every candidate needs at "
+                f"least {needed} components; n_components includes {min(counts)}"
+            )
     values = ComponentKnowledge.from_labels(labels, max(counts)).labels
     if values.shape[0] != data.shape[0]:
         raise ValueError(f"labels are given for {values.shape[0]} rows; X has {data.shape[0]}")

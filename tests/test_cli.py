@@ -647,3 +647,12 @@ def test_missing_values_are_marginalised_on_request(tmp_path) -> None:
     for extra in (("--drop-incomplete",), ("--stream",), ("--online",)):
         status, _, err = run("fit", str(path), "-q", "--missing", "marginalize", *extra)
         assert_one_line_error(status, err, f"cannot be combined with {extra[0]}")
+
+
+def test_labels_column_reads_whole_numbers_written_two_ways_as_one_class(tmp_path) -> None:
+    path, _ = _stripes_csv(tmp_path / "stripes.csv", numeric=True)
+    text = path.read_text().replace(",7\n", ",7.0\n", 2)  # two of "7"'s five rows as 7.0
+    path.write_text(text)
+    status, _, err = run("fit", str(path), "--labels-column", "class", "-k", "2", "-c", "full")
+    assert status == 0, err
+    assert "3 -> component 0 (5 rows), 7 -> component 1 (5 rows)" in err

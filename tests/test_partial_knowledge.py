@@ -144,7 +144,8 @@ def test_the_e_step_with_knowledge_against_brute_force() -> None:
     )
     for knowledge, m in (
         (ComponentKnowledge.from_allowed(allowed), allowed.astype(float)),
-        (ComponentKnowledge.from_prior(prior), prior),
+        # Each row scaled so its largest value is 1: only ratios within a row matter.
+        (ComponentKnowledge.from_prior(prior), prior / prior.max(axis=1, keepdims=True)),
     ):
         statistics = mixture.chunk_statistics(X, log_mask=knowledge.log_mask(slice(None)))
         joint = m * density
@@ -372,3 +373,23 @@ def test_semi_supervised_selection_reports_the_semi_supervised_criteria() -> Non
     assert alone.candidates[0].log_likelihood == same.log_likelihood
     with pytest.raises(ValueError, match="needs at least 2 components; n_components includes 1"):
         select_model(X, n_components=range(1, 3), labels=labels)
+
+
+def test_review_cases_for_known_components() -> None:
+    # A uniform prior row is exactly an unknown row, a one-hot row exactly a label; labels
+    # given as a boolean mask are refused; a warm start with labels is kept.
+    X, y = two_stripes(5, 100)
+    one_hot = np.full((200, 2), 0.5)
+    one_hot[[0, 1, 100, 101]] = np.eye(2)[y[[0, 1, 100, 101]]]
+    labels = np.full(200, -1)
+    labels[[0, 1, 100, 101]] = y[[0, 1, 100, 101]]
+    engine = MixtureEM(GaussianFamily(2), random_state=0)
+    by_prior = engine.fit(X, labels=ComponentKnowledge.from_prior(one_hot))
+    by_labels = engine.fit(X, labels=labels)
+    assert by_prior.lower_bound == pytest.approx(by_labels.lower_bound, rel=1e-12)
+    with pytest.raises(ValueError, match="integer component indices"):
+        engine.fit(X, labels=labels >= 0)
+    warm = engine.fit(X, labels=labels, warm_start=by_labels)
+    assert warm.n_iter <= 2  # started where the labelled fit ended
+    with pytest.raises(ValueError, match="needs at least 2 components"):
+        select_model(X, n_components=[1], labels=labels)

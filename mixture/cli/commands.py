@@ -317,6 +317,7 @@ def _known_classes(
     cells = read_text_column(args.data, name, delimiter=args.delimiter)
     if len(cells) != table.X.shape[0]:  # pragma: no cover - the same rows are read twice
         raise UsageError(f"{args.data} changed while it was read: {name!r} has other rows")
+    cells = [None if cell is None else _class_name(cell) for cell in cells]
     present = sorted({cell for cell in cells if cell is not None}, key=_class_order)
     if not present:
         streams.notice(f"--labels-column {name!r} has no known values: an unsupervised fit")
@@ -332,6 +333,16 @@ def _known_classes(
         f"known classes from column {name!r}: {described}; {int((labels < 0).sum())} rows unknown"
     )
     return table, _KnownClasses(name, tuple(present), labels)
+
+
+def _class_name(cell: str) -> str:
+    """A class as written, with a whole number written one way (``1``, ``1.0`` and ``1e0``
+    are one class, as they are when a Parquet column holds them as numbers)."""
+    try:
+        number = float(cell)
+    except ValueError:
+        return cell
+    return str(int(number)) if number.is_integer() else cell
 
 
 def _class_order(value: str) -> tuple[int, float, str]:

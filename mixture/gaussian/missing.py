@@ -158,8 +158,8 @@ def _groups(X: np.ndarray):
         rows = np.flatnonzero(counts == m)
         if m == X.shape[1]:
             continue  # no observed value: nothing to compute (callers leave these out)
-        # Each row's missing feature indices, in increasing order: a stable sort puts the
-        # missing (True) columns last.
+        # Each row's missing feature indices, in increasing order: sorting ~gaps stably puts
+        # the missing columns (False in ~gaps) first.
         order = np.argsort(~gaps[rows], axis=1, kind="stable")
         yield rows, order[:, : int(m)]
 

@@ -145,6 +145,11 @@ class StackedGaussians:
             )
         if (means is None) != (covariances is None):
             raise ValueError("give both means and covariances, or neither (unfitted template)")
+        if means is None and (self._frozen_means or self._frozen_covariances):
+            raise ValueError(
+                "frozen_means and frozen_covariances keep given values: give means and "
+                "covariances too"
+            )
         self._means: np.ndarray | None = None
         if means is not None:
             means, covariances = self._checked_parameters(means, covariances)
@@ -217,7 +222,20 @@ class StackedGaussians:
         other._fitted()
         if isinstance(self._prior, ConjugatePrior):
             self._prior.check_for(self._structure, other._means.shape[1])
-        return self._with_parameters(other._means, other._covariances)
+        means, covariances = other._means, other._covariances
+        if self.is_fitted and self._frozen_means:  # frozen values stay as given
+            frozen = list(self._frozen_means)
+            means = means.copy()
+            means[frozen] = self._means[frozen]
+        if self.is_fitted and self._frozen_covariances:
+            kept = np.zeros(self._n_components, dtype=bool)
+            kept[list(self._frozen_covariances)] = True
+            covariances = (
+                self._covariances
+                if kept.all()
+                else self._structure.keep_where(covariances, self._covariances, kept)
+            )
+        return self._with_parameters(means, covariances)
 
     def __repr__(self) -> str:
         state = f"n_features={self.n_features}" if self.is_fitted else "unfitted"
