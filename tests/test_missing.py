@@ -349,3 +349,52 @@ def test_streamed_sources_refuse_missing_values_up_front(tmp_path) -> None:
     np.save(path, np.nan_to_num(X))
     with pytest.raises(ValueError, match="needs in-memory rows"):
         MixtureEM(GaussianFamily(2), missing="marginalize").fit(str(path))
+
+
+def test_review_cases_independent_products_frozen_starts_and_columns() -> None:
+    from mixture import Gaussian, Independent
+    from mixture.model import Mixture as MixtureModel
+
+    rng = np.random.default_rng(40)
+    # An Independent product whose Poisson block is missing in some rows (and in whole
+    # chunks): the part contributes zero statistics there.
+    data = np.column_stack(
+        [np.concatenate([rng.normal(0, 1, (200, 2)), rng.normal(3, 1, (200, 2))]),
+         np.concatenate([rng.poisson(2.0, 200), rng.poisson(8.0, 200)]).astype(float)]
+    )  # fmt: skip
+    data[rng.random(400) < 0.1, 2] = np.nan
+
+    def product(mean: float, rate: float) -> Independent:
+        return Independent([Gaussian([mean, mean], np.eye(2)), Poisson([rate])])
+
+    fitted = MixtureEM(
+        [product(0.0, 2.0), product(3.0, 8.0)], missing="marginalize", chunk_size=16
+    ).fit(data)
+    assert np.isfinite(fitted.lower_bound)
+    # A column with no observed value cannot be estimated: refused by number.
+    empty = data.copy()
+    empty[:, 1] = np.nan
+    with pytest.raises(ValueError, match="column 1 has no observed value"):
+        MixtureEM(GaussianFamily(2), missing="marginalize").fit(empty)
+    # Imputation keeps observed values exactly, and names what it cannot complete.
+    gappy = with_gaps(two_clusters(41, 300), 0.3, 42)
+    model = MixtureEM(GaussianFamily(2), random_state=0, missing="marginalize").fit(gappy)
+    filled = model.impute(gappy)
+    seen = ~np.isnan(gappy)
+    np.testing.assert_array_equal(filled[seen], gappy[seen])
+    with pytest.raises(ValueError, match="impute needs a family that completes rows"):
+        fitted.impute(data)
+    # A given start never overwrites frozen values.
+    family = GaussianFamily(
+        2, means=[[0.0, 0.0, 0.0], [4.0, 4.0, 1.0]], covariances=np.stack([np.eye(3)] * 2),
+        frozen_means=[0],
+    )  # fmt: skip
+    other = MixtureModel(
+        [0.5, 0.5],
+        GaussianFamily(2, means=[[9.0, 9.0, 9.0], [4.0, 4.0, 1.0]],
+                       covariances=np.stack([np.eye(3)] * 2)),
+    )  # fmt: skip
+    warm = MixtureEM(family).fit(two_clusters(43, 200), warm_start=other)
+    np.testing.assert_array_equal(warm.family.means[0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="give means and covariances too"):
+        GaussianFamily(2, frozen_means=[0])
