@@ -11,6 +11,7 @@ this).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -161,7 +162,7 @@ def _smallest_draws(
     cut_off: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`content_sample` among the rows drawing at most ``cut_off``."""
-    buffer = _BottomK(size, cut_off)
+    buffer = BottomK(size, threshold=cut_off)
     slices = list(row_slices(X.shape[0], chunk_rows))
     batch = 4 * worker_count()
     for first in range(0, len(slices), batch):
@@ -178,52 +179,77 @@ def _smallest_draws(
 
         for draws, index, weights in parallel_map(candidates, slices[first : first + batch]):
             buffer.add(draws, index, weights)
-    return buffer.result()
+    index, weight = buffer.result()
+    return index.copy(), weight.copy()
 
 
-class _BottomK:
+class BottomK:
     """The candidates with the smallest draws so far: ``2 * size`` slots, cut back to the
-    ``size`` smallest distinct draws (copies merged, weights summed) whenever they fill."""
+    ``size`` smallest distinct draws whenever they fill. Each candidate carries a payload
+    (its row, or its row's index) and a weight; equal draws are copies of one row (64-bit
+    keys) and merge into one candidate carrying their summed weight, so repeated values
+    (counts, categories) do not crowd the sample.
 
-    def __init__(self, size: int, threshold: float = np.inf) -> None:
+    Parameters
+    ----------
+    size : int
+    payload_shape : tuple of int
+        Shape of one payload: ``(n_features,)`` for rows, ``()`` for row indices.
+    dtype : dtype of the payload
+    threshold : float
+        Candidates drawing above it need not be offered; lowered to the ``size``-th
+        smallest draw once that many are held.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        payload_shape: tuple[int, ...] = (),
+        dtype: Any = np.int64,
+        threshold: float = np.inf,
+    ) -> None:
         self.size = size
-        self.draws = np.empty(2 * size)
-        self.index = np.empty(2 * size, dtype=np.int64)
-        self.weight = np.empty(2 * size)
+        capacity = 2 * size
+        self.payload = np.empty((capacity, *payload_shape), dtype=dtype)
+        self.draws = np.empty(capacity)
+        self.weights = np.empty(capacity)
         self.filled = 0
         self.threshold = threshold
+        self.merged = False  # whether copies were merged (the weights are then not all 1)
 
-    def add(self, draws: np.ndarray, index: np.ndarray, weights: np.ndarray | None) -> None:
+    def add(self, draws: np.ndarray, payload: np.ndarray, weights: np.ndarray | None) -> None:
         start = 0
         while start < draws.shape[0]:
             take = min(draws.shape[0] - start, self.draws.shape[0] - self.filled)
             end = self.filled + take
             self.draws[self.filled : end] = draws[start : start + take]
-            self.index[self.filled : end] = index[start : start + take]
-            self.weight[self.filled : end] = 1.0 if weights is None else weights[start:][:take]
+            self.payload[self.filled : end] = payload[start : start + take]
+            self.weights[self.filled : end] = 1.0 if weights is None else weights[start:][:take]
             self.filled, start = end, start + take
             if self.filled == self.draws.shape[0]:
                 self._cut()
 
     def _cut(self) -> None:
-        # By draw, so the rows kept do not depend on the order of arrival; equal draws are
-        # copies of one row (64-bit keys) and merge into its first copy by draw order.
+        # By draw, so the candidates kept, and their order, do not depend on the order of
+        # arrival; copies merge into their first by draw order.
         n = self.filled
         if n == 0:
             return
         order = np.argsort(self.draws[:n], kind="stable")
         draws = self.draws[order]
         first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
-        weight = np.add.reduceat(self.weight[order], first)[: self.size]
+        self.merged |= first.shape[0] < n
+        weights = np.add.reduceat(self.weights[order], first)[: self.size]
         keep = order[first[: self.size]]
         kept = keep.shape[0]
-        self.index[:kept] = self.index[keep]
+        self.payload[:kept] = self.payload[keep]
         self.draws[:kept] = self.draws[keep]
-        self.weight[:kept] = weight
+        self.weights[:kept] = weights
         self.filled = kept
         if kept == self.size:
             self.threshold = min(self.threshold, float(self.draws[kept - 1]))
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """The payloads and weights of the candidates kept (views of the slots)."""
         self._cut()
-        return self.index[: self.filled].copy(), self.weight[: self.filled].copy()
+        return self.payload[: self.filled], self.weights[: self.filled]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mixture._chunking import row_slices
-from mixture._row_random import row_keys, uniforms
+from mixture._row_random import BottomK, row_keys, uniforms
 from mixture._validation import check_data, check_sample_weight
 from mixture.tables import TableStream, open_table
 
@@ -355,71 +355,20 @@ def row_sample(
         The sampled rows' summed sample weights (None when the source has none and no row
         repeats).
     """
-    buffer = _SampleBuffer(size, source.n_features)
+    buffer = BottomK(size, (source.n_features,), np.float64)
+    weighted = False
     for chunk in source.chunks(chunk_rows):
         X, weights = chunk.X, chunk.weights
         if weights is not None:
-            buffer.weighted = True
+            weighted = True
             keep = weights > 0
             X, weights = X[keep], weights[keep]
         draws = uniforms(row_keys(X), seed, stream=0)
         enter = draws <= buffer.threshold
         if enter.any():
-            buffer.add(X[enter], draws[enter], None if weights is None else weights[enter])
-    return buffer.result()
-
-
-class _SampleBuffer:
-    """The rows with the smallest draws so far: a buffer of ``2 * size`` rows, cut back to
-    the ``size`` smallest whenever it fills."""
-
-    def __init__(self, size: int, n_features: int) -> None:
-        self.size = size
-        capacity = 2 * size
-        self.rows = np.empty((capacity, n_features))
-        self.draws = np.empty(capacity)
-        self.weights = np.ones(capacity)
-        self.filled = 0
-        self.threshold = np.inf  # rows drawing above it can no longer enter
-        self.weighted = False
-
-    def add(self, X: np.ndarray, draws: np.ndarray, weights: np.ndarray | None) -> None:
-        start = 0
-        while start < X.shape[0]:
-            take = min(X.shape[0] - start, self.rows.shape[0] - self.filled)
-            end = self.filled + take
-            self.rows[self.filled : end] = X[start : start + take]
-            self.draws[self.filled : end] = draws[start : start + take]
-            self.weights[self.filled : end] = 1.0 if weights is None else weights[start:][:take]
-            self.filled, start = end, start + take
-            if self.filled == self.rows.shape[0]:
-                self._cut()
-
-    def _cut(self) -> None:
-        # By draw: equal draws come from equal rows (64-bit keys), so the rows kept, and
-        # their order, do not depend on the order of arrival. Copies of a row become one row
-        # carrying their summed weight, so repeated values (counts, categories) do not crowd
-        # the sample: it holds up to ``size`` distinct rows.
-        n = self.filled
-        order = np.argsort(self.draws[:n], kind="stable")
-        draws = self.draws[order]
-        first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
-        if first.shape[0] < n:
-            self.weighted = True
-        weights = np.add.reduceat(self.weights[order], first)[: self.size]
-        keep = order[first[: self.size]]
-        kept = keep.shape[0]
-        self.rows[:kept] = self.rows[keep]
-        self.draws[:kept] = self.draws[keep]
-        self.weights[:kept] = weights
-        self.filled = kept
-        if kept == self.size:
-            self.threshold = float(self.draws[kept - 1])
-
-    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
-        self._cut()  # views of the buffer: no second copy of the sample
-        weights = self.weights[: self.filled] if self.weighted else None
-        return self.rows[: self.filled], weights
+            buffer.add(draws[enter], X[enter], None if weights is None else weights[enter])
+    rows, row_weights = buffer.result()  # views of the buffer: no second copy of the sample
+    return rows, row_weights if weighted or buffer.merged else None
 
 
 def rows_weight(X: Any, weights: np.ndarray | None = None) -> float:
