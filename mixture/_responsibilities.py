@@ -38,7 +38,8 @@ def _row_error(kind: type[ValueError], template: str, row: int) -> ValueError:
 
 class rows_from:
     """Context manager renumbering the row named by a row error raised inside, for a block
-    that starts at ``first_row`` of the caller's rows (nested blocks add up their offsets).
+    that starts at ``first_row`` of the caller's rows (nested blocks add up their offsets),
+    or, given an integer array, for a block made of those rows of the caller's.
 
     A class rather than a generator-based context manager: it is entered once per block of
     rows, and a generator costs several times more per use.
@@ -46,19 +47,25 @@ class rows_from:
 
     __slots__ = ("first_row",)
 
-    def __init__(self, first_row: int) -> None:
+    def __init__(self, first_row: int | np.ndarray) -> None:
         self.first_row = first_row
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        if not isinstance(error, ValueError) or self.first_row == 0:
+        if not isinstance(error, ValueError):
             return
         row = getattr(error, "row", None)
         if row is None:
             return
-        raise _row_error(type(error), error.row_template, row + self.first_row) from None
+        if isinstance(self.first_row, np.ndarray):
+            renumbered = int(self.first_row[row])
+        elif self.first_row == 0:
+            return
+        else:
+            renumbered = row + self.first_row
+        raise _row_error(type(error), error.row_template, renumbered) from None
 
 
 def checked_row_maxima(log_joint: np.ndarray) -> np.ndarray:

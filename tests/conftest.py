@@ -6,7 +6,17 @@ Choose with ``HYPOTHESIS_PROFILE=thorough pytest``. The suite's rules (comparing
 units of float resolution, files only in ``tmp_path``, no timings) are in ``tests/README.md``.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
+
+# numba's on-disk cache of compiled kernels (mixture._compiled) goes to a folder of this
+# session's own, removed at exit, rather than the installed package's __pycache__.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    _numba_cache = tempfile.mkdtemp(prefix="mixture-tests-numba-")
+    os.environ["NUMBA_CACHE_DIR"] = _numba_cache
+    atexit.register(shutil.rmtree, _numba_cache, ignore_errors=True)
 
 # scikit-learn's estimator checks include an array-API check that runs only when SciPy's
 # array API support is on; it must be set before SciPy is first imported.
