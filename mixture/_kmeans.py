@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixture._chunking import sum_chunks
+from mixture._compiled import use_compiled
 
 CHUNK_ROWS = 8192
 
@@ -164,6 +165,29 @@ def _labelling_pass(
     clusters' weights, and optionally their sums and the inertia, one chunk per thread."""
     n_clusters = frame.n_clusters
     n_features = frame.minus_two_centres.shape[1]
+
+    if use_compiled():
+        from mixture._start_compiled import label_chunk
+
+        no_weights = np.empty(0)
+        inverse_scale = X.dtype.type(1.0 / frame.scale)  # a power of two: exact
+        minus_two_centres = frame.minus_two_centres.astype(X.dtype)
+        centre_norms = frame.centre_norms.astype(np.float64)
+
+        def compiled_totals(rows: slice) -> _PassTotals:
+            cluster_sums = np.zeros((n_clusters, n_features))
+            cluster_weights = np.zeros(n_clusters)
+            weights = no_weights if sample_weight is None else sample_weight[rows]
+            changed, chunk_inertia = label_chunk(
+                X[rows], frame.reference, inverse_scale, minus_two_centres, centre_norms,
+                np.asarray(weights, dtype=np.float64), labels[rows], count_changes, sums,
+                inertia, cluster_sums, cluster_weights,
+            )  # fmt: skip
+            return _PassTotals(cluster_sums, cluster_weights, chunk_inertia, changed)
+
+        if X.shape[0] == 0:
+            return _PassTotals(np.zeros((n_clusters, n_features)), np.zeros(n_clusters), 0.0, 0)
+        return sum_chunks(compiled_totals, X.shape[0], _chunk_rows(n_features, n_clusters))
 
     def chunk_totals(rows: slice) -> _PassTotals:
         chunk = frame.rows(X, rows)

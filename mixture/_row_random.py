@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mixture._chunking import parallel_map, row_slices, worker_count
+from mixture._compiled import use_compiled
 
 _CHUNK_ROWS = 4096  # rows hashed at a time: their temporaries stay in cache
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -42,6 +43,13 @@ def row_keys(X: np.ndarray) -> np.ndarray:
     salts = _mix(np.arange(1, n_features + 1, dtype=np.uint64) * _GOLDEN)
     unsigned = np.uint64 if X.dtype.itemsize == 8 else np.uint32
     keys = np.empty(X.shape[0], dtype=np.uint64)
+    if use_compiled():  # the same keys, in one pass (mixture._start_compiled)
+        from mixture._start_compiled import row_keys_into
+
+        bits = np.ascontiguousarray(X).view(unsigned)
+        negative_zero = np.array(-0.0, dtype=X.dtype).view(unsigned)[()]
+        row_keys_into(bits, negative_zero, salts, keys)
+        return keys
     for rows in row_slices(X.shape[0], _CHUNK_ROWS):
         block = X[rows] + X.dtype.type(0.0)  # -0.0 becomes 0.0: equal values, equal bits
         bits = block.view(unsigned).astype(np.uint64)
@@ -99,6 +107,10 @@ class RowGroups:
         with np.errstate(divide="ignore", over="ignore"):  # a tiny score arrives never: inf
             arrival = -np.log(uniforms(self.keys, seed, stream)) / scores
         arrival[~(scores > 0)] = np.inf
+        if use_compiled() and count < arrival.size:  # one pass (mixture._start_compiled)
+            from mixture._start_compiled import smallest
+
+            return smallest(arrival, count)
         winners = (
             np.argpartition(arrival, count - 1)[:count]
             if count < arrival.size
@@ -231,11 +243,13 @@ class BottomK:
 
     def _cut(self) -> None:
         # By draw, so the candidates kept, and their order, do not depend on the order of
-        # arrival; copies merge into their first by draw order.
+        # arrival; copies merge into one.
         n = self.filled
         if n == 0:
             return
-        order = np.argsort(self.draws[:n], kind="stable")
+        # Equal draws are copies of one row (64-bit keys): which copy comes first changes
+        # no value kept, so the faster unstable sort will do.
+        order = np.argsort(self.draws[:n])
         draws = self.draws[order]
         first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
         self.merged |= first.shape[0] < n

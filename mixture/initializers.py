@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mixture._chunking import blas_held, map_chunks, row_slices
+from mixture._compiled import use_compiled
 from mixture._kmeans import Partition, assign, lloyd, mean_feature_variance, nearest_partition
 from mixture._row_random import RowGroups, content_sample, row_keys, uniforms
 from mixture._validation import check_int, check_nonnegative_float
@@ -154,6 +155,16 @@ def _squared_distances_to(X: np.ndarray, centres: np.ndarray, scale: float) -> n
     (each chunk, in cache, serves every centre), shape ``(c, n_samples)``."""
     out = np.empty((centres.shape[0], X.shape[0]))
     centres = centres.astype(X.dtype)
+    with np.errstate(divide="ignore", over="ignore"):
+        inverse_scale = X.dtype.type(1.0) / X.dtype.type(scale)
+    if use_compiled() and np.isfinite(inverse_scale):  # one fused pass per chunk
+        from mixture._start_compiled import squared_distances_into
+
+        def fill(rows: slice) -> None:
+            squared_distances_into(X[rows], centres, inverse_scale, out, rows.start)
+
+        map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS)
+        return out
 
     def fill(rows: slice) -> None:
         block = X[rows]
@@ -205,6 +216,7 @@ def kmeans_plus_plus_seeds(
     scale = _largest_magnitude(X)
     chosen = [int(groups.race(groups.weight, seed, 0, 1)[0])]
     closest = _squared_distances(X, X[groups.first_row[chosen[0]]], scale)
+    row_weight = None  # each group's weight at its first row (the compiled potentials)
     for step in range(1, n_components):
         scores = groups.weight * closest[groups.first_row]
         candidates = groups.race(scores, seed, step, n_trials)
@@ -212,6 +224,16 @@ def kmeans_plus_plus_seeds(
         best_potential, best = np.inf, None
         # One pass over the rows gives every candidate's distances.
         to_candidates = _squared_distances_to(X, X[groups.first_row[candidates]], scale)
+        if use_compiled():  # the potentials in one pass (mixture._start_compiled)
+            from mixture._start_compiled import best_candidate
+
+            if row_weight is None:
+                row_weight = np.zeros(closest.shape[0])
+                row_weight[groups.first_row] = groups.weight
+            index, _ = best_candidate(closest, to_candidates, row_weight)
+            chosen.append(int(candidates[index]))
+            closest = np.minimum(closest, to_candidates[index])
+            continue
         for candidate, candidate_distances in zip(candidates, to_candidates, strict=True):
             distances = np.minimum(closest, candidate_distances)
             # The potential summed over groups (sum_g W_g D_g^2) is the same for a row of

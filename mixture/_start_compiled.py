@@ -1,0 +1,217 @@
+"""Compiled (numba) per-row kernels of the start: row hashes, distances to a few centres,
+and the labelling passes of Lloyd's k-means.
+
+Twins of the numpy code in :mod:`mixture._row_random` (:func:`row_keys`, the same 64-bit
+keys bit for bit: integer arithmetic), :mod:`mixture.initializers` (squared distances to
+k-means++ candidates) and :mod:`mixture._kmeans` (a chunk's labels, cluster weights, sums
+and inertia), and the k-means++ steps (the candidates' potentials, the race's winners), the
+floating-point ones equal to round-off. numpy spends several passes over a chunk's
+``(rows, D)`` values on each; these make one, without temporaries, and release the GIL so
+the package's threads run chunks in parallel. Each row's result is computed the same way
+whatever chunk it is in, so starts stay independent of chunking.
+
+Imported only when numba is available (:mod:`mixture._compiled`).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "best_candidate",
+    "label_chunk",
+    "row_keys_into",
+    "smallest",
+    "squared_distances_into",
+]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mix(z):  # pragma: no cover - compiled
+    """splitmix64's finaliser, as :func:`mixture._row_random._mix` (uint64 wraps)."""
+    z = z ^ (z >> np.uint64(30))
+    z = z * np.uint64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> np.uint64(27))
+    z = z * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def row_keys_into(bits, negative_zero, salts, keys):  # pragma: no cover - compiled
+    """``keys[n] = mix(sum_j mix(bits[n, j] ^ salts[j]))`` (sums wrap modulo 2^64), with
+    the bits of ``-0.0`` read as those of ``0.0`` (equal values, equal keys).
+
+    Parameters
+    ----------
+    bits : ndarray of uint64 or uint32, shape (n, D)
+        The values' bits.
+    negative_zero : uint64 or uint32
+        The bits of ``-0.0`` in that width.
+    salts : ndarray of uint64, shape (D,)
+    keys : ndarray of uint64, shape (n,), output
+    """
+    n, D = bits.shape
+    for row in range(n):
+        total = np.uint64(0)
+        for j in range(D):
+            value = bits[row, j]
+            if value == negative_zero:
+                value ^= value  # 0 of the same unsigned type (a literal 0 would be signed)
+            total += _mix(np.uint64(value) ^ salts[j])
+        keys[row] = _mix(total)
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def squared_distances_into(X, centres, inverse_scale, out, first):  # pragma: no cover
+    """``out[c, first + n] = sum_j ((X[n, j] - centres[c, j]) * inverse_scale)^2``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, D)
+    centres : ndarray of shape (C, D), X's dtype
+    inverse_scale : float of X's dtype
+        ``1 / scale``, finite: distances in units of ``scale``.
+    out : ndarray of shape (C, N), float64, output (columns ``first`` to ``first + n``)
+    first : int
+
+    The sum over features is vectorised (reassociated) the same way for every row.
+    """
+    n, D = X.shape
+    C = centres.shape[0]
+    for row in range(n):
+        for c in range(C):
+            total = 0.0
+            for j in range(D):
+                d = (X[row, j] - centres[c, j]) * inverse_scale
+                total += d * d
+            out[c, first + row] = total
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def label_chunk(
+    X,
+    reference,
+    inverse_scale,
+    minus_two_centres,
+    centre_norms,
+    sample_weight,
+    labels,
+    count_changes,
+    want_sums,
+    want_inertia,
+    sums,
+    weights,
+):  # pragma: no cover - compiled
+    """One chunk of a Lloyd labelling pass (:func:`mixture._kmeans._labelling_pass`).
+
+    Each row, shifted by ``reference`` and multiplied by ``inverse_scale`` (a power of two:
+    exact), gets the label of its smallest score ``|c|^2 - 2 x.c`` (ties to the lower
+    label); its weight, and optionally its shifted values, are added to its cluster.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, D)
+    reference : ndarray of shape (D,), X's dtype
+    inverse_scale : float of X's dtype
+    minus_two_centres : ndarray of shape (K, D), X's dtype
+    centre_norms : ndarray of shape (K,)
+    sample_weight : ndarray of shape (n,) or (0,)
+    labels : ndarray of unsigned integers, shape (n,), updated in place
+    count_changes, want_sums, want_inertia : bool
+    sums : ndarray of shape (K, D), float64, added to
+    weights : ndarray of shape (K,), float64, added to
+
+    Returns
+    -------
+    changed : int
+        Rows whose label changed (when ``count_changes``).
+    inertia : float
+        Weighted sum of squared distances in frame units (when ``want_inertia``).
+    """
+    n, D = X.shape
+    K = minus_two_centres.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    shifted = np.empty(D, dtype=X.dtype)
+    changed = 0
+    inertia = 0.0
+    for row in range(n):
+        norm = 0.0
+        for j in range(D):
+            value = (X[row, j] - reference[j]) * inverse_scale
+            shifted[j] = value
+            norm += value * value
+        best = np.inf
+        label = 0
+        for k in range(K):
+            score = centre_norms[k]
+            for j in range(D):
+                score += minus_two_centres[k, j] * shifted[j]
+            if score < best or k == 0:
+                best = score
+                label = k
+        if count_changes and labels[row] != label:
+            changed += 1
+        labels[row] = label
+        w = sample_weight[row] if weighted else 1.0
+        weights[label] += w
+        if want_sums:
+            for j in range(D):
+                sums[label, j] += w * shifted[j]
+        if want_inertia:
+            distance = best + norm
+            if distance > 0.0:
+                inertia += w * distance
+    return changed, inertia
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def best_candidate(closest, to_candidates, row_weight):  # pragma: no cover - compiled
+    """The k-means++ candidate whose addition leaves the smallest weighted potential.
+
+    Parameters
+    ----------
+    closest : ndarray of shape (n,)
+        Each row's squared distance to its closest seed so far.
+    to_candidates : ndarray of shape (C, n)
+        Each row's squared distance to each candidate.
+    row_weight : ndarray of shape (n,)
+        The weight of each group of equal rows, at one of its rows (0 at the others).
+
+    Returns
+    -------
+    best : int
+        The candidate (the first of equal ones).
+    potential : float
+        ``sum_n row_weight_n min(closest_n, to_candidates[best, n])``.
+    """
+    best = 0
+    best_potential = np.inf
+    for c in range(to_candidates.shape[0]):
+        potential = 0.0
+        for row in range(closest.shape[0]):
+            potential += row_weight[row] * min(closest[row], to_candidates[c, row])
+        if potential < best_potential:
+            best, best_potential = c, potential
+    return best, best_potential
+
+
+@numba.njit(cache=True, nogil=True)
+def smallest(values, count):  # pragma: no cover - compiled
+    """Indices of the ``count`` smallest values, smallest first (ties: lower index first),
+    in one pass keeping a sorted list of ``count``."""
+    chosen = np.empty(count, dtype=np.int64)
+    kept = 0
+    for i in range(values.shape[0]):
+        v = values[i]
+        if kept == count and not v < values[chosen[kept - 1]]:
+            continue
+        position = kept if kept < count else count - 1
+        while position > 0 and v < values[chosen[position - 1]]:
+            if position < count:
+                chosen[position] = chosen[position - 1]
+            position -= 1
+        chosen[position] = i
+        if kept < count:
+            kept += 1
+    return chosen[:kept]
