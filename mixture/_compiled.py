@@ -11,8 +11,10 @@ numba is imported only when a compiled kernel is first needed, so ``import mixtu
 not pay for it. The kernels are compiled once per installation and cached on disk
 (numba's ``cache=True``, in the package's ``__pycache__`` or numba's per-user cache).
 
-Set the environment variable ``MIXTURE_COMPILED=0`` (before the first fit), or use
-:func:`compiled_kernels` as a context manager, to run the numpy versions.
+They run on calls over at least ``COMPILED_MIN_VALUES`` numbers (below, numpy is as fast
+and a kernel's first use would cost its compilation). Set the environment variable
+``MIXTURE_COMPILED=0`` (before the first fit), or use :func:`compiled_kernels` as a context
+manager, to run the numpy versions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from contextlib import contextmanager
 
 __all__ = ["compiled_available", "compiled_kernels", "use_compiled"]
 
-_enabled = os.environ.get("MIXTURE_COMPILED", "1").strip() not in {"0", "false", "no", "off"}
+#: Calls on fewer values (rows x features) than this run the numpy kernels in the default
+#: mode: there they are about as fast, and a compiled kernel's first use in a process
+#: costs its compilation or its loading from the cache (a second or more), which small
+#: data (the command line on a small table) should not pay.
+COMPILED_MIN_VALUES = 1 << 16
+
+_switch = os.environ.get("MIXTURE_COMPILED", "").strip().lower()
+_mode = "off" if _switch in {"0", "false", "no", "off"} else "auto"
 _import_error: str | None = None
 _imported = False
 
@@ -44,21 +53,29 @@ def compiled_available() -> bool:
     return _import_error is None
 
 
-def use_compiled() -> bool:
-    """True when the compiled kernels should run: enabled and numba importable."""
-    return _enabled and compiled_available()
+def use_compiled(values: int | None = None) -> bool:
+    """Whether a call over ``values`` numbers should run its compiled kernel: numba
+    importable, not turned off, and (in the default mode) at least
+    ``COMPILED_MIN_VALUES`` values. Callers whose results must not depend on how rows are
+    chunked pass the size of the whole data, not of a chunk."""
+    if _mode == "off":
+        return False
+    if _mode == "auto" and values is not None and values < COMPILED_MIN_VALUES:
+        return False
+    return compiled_available()
 
 
 @contextmanager
-def compiled_kernels(enabled: bool) -> Iterator[None]:
-    """Run the block with the compiled kernels turned on or off (tests, benchmarks).
+def compiled_kernels(enabled: bool | None) -> Iterator[None]:
+    """Run the block with the compiled kernels on for every size (True), off (False), or
+    chosen by size as by default (None); for tests and benchmarks.
 
     Not thread-safe: the setting is process-wide.
     """
-    global _enabled
-    before = _enabled
-    _enabled = bool(enabled)
+    global _mode
+    before = _mode
+    _mode = "auto" if enabled is None else ("on" if enabled else "off")
     try:
         yield
     finally:
-        _enabled = before
+        _mode = before

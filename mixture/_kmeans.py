@@ -166,7 +166,7 @@ def _labelling_pass(
     n_clusters = frame.n_clusters
     n_features = frame.minus_two_centres.shape[1]
 
-    if use_compiled():
+    if use_compiled(X.size):
         from mixture._start_compiled import label_chunk
 
         no_weights = np.empty(0)

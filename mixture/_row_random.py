@@ -43,7 +43,7 @@ def row_keys(X: np.ndarray) -> np.ndarray:
     salts = _mix(np.arange(1, n_features + 1, dtype=np.uint64) * _GOLDEN)
     unsigned = np.uint64 if X.dtype.itemsize == 8 else np.uint32
     keys = np.empty(X.shape[0], dtype=np.uint64)
-    if use_compiled():  # the same keys, in one pass (mixture._start_compiled)
+    if use_compiled(X.size):  # the same keys, in one pass (mixture._start_compiled)
         from mixture._start_compiled import row_keys_into
 
         bits = np.ascontiguousarray(X).view(unsigned)
@@ -107,7 +107,7 @@ class RowGroups:
         with np.errstate(divide="ignore", over="ignore"):  # a tiny score arrives never: inf
             arrival = -np.log(uniforms(self.keys, seed, stream)) / scores
         arrival[~(scores > 0)] = np.inf
-        if use_compiled() and count < arrival.size:  # one pass (mixture._start_compiled)
+        if use_compiled(arrival.size) and count < arrival.size:  # one pass
             from mixture._start_compiled import smallest
 
             return smallest(arrival, count)

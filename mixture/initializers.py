@@ -157,7 +157,7 @@ def _squared_distances_to(X: np.ndarray, centres: np.ndarray, scale: float) -> n
     centres = centres.astype(X.dtype)
     with np.errstate(divide="ignore", over="ignore"):
         inverse_scale = X.dtype.type(1.0) / X.dtype.type(scale)
-    if use_compiled() and np.isfinite(inverse_scale):  # one fused pass per chunk
+    if use_compiled(X.size) and np.isfinite(inverse_scale):  # one fused pass per chunk
         from mixture._start_compiled import squared_distances_into
 
         def fill(rows: slice) -> None:
@@ -224,7 +224,7 @@ def kmeans_plus_plus_seeds(
         best_potential, best = np.inf, None
         # One pass over the rows gives every candidate's distances.
         to_candidates = _squared_distances_to(X, X[groups.first_row[candidates]], scale)
-        if use_compiled():  # the potentials in one pass (mixture._start_compiled)
+        if use_compiled(X.size):  # the potentials in one pass (mixture._start_compiled)
             from mixture._start_compiled import best_candidate
 
             if row_weight is None:
