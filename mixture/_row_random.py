@@ -32,18 +32,21 @@ def _mix(values: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def row_keys(X: np.ndarray) -> np.ndarray:
+def row_keys(X: np.ndarray, compiled: bool | None = None) -> np.ndarray:
     """A 64-bit hash of each row's values, shape ``(n_samples,)``; equal rows, equal keys.
 
     Each value's bits are salted by its column and scrambled before the columns are added,
     so values whose float bits differ only in a few high bits (small integers) still give
     independent-looking terms: distinct rows collide with probability about 2^-64.
+
+    ``compiled`` chooses the compiled twin (the same keys) for a caller hashing a large
+    array chunk by chunk; by default it runs where this call is large enough.
     """
     n_features = X.shape[1]
     salts = _mix(np.arange(1, n_features + 1, dtype=np.uint64) * _GOLDEN)
     unsigned = np.uint64 if X.dtype.itemsize == 8 else np.uint32
     keys = np.empty(X.shape[0], dtype=np.uint64)
-    if use_compiled(X.size):  # the same keys, in one pass (mixture._start_compiled)
+    if use_compiled(X.size) if compiled is None else compiled:  # the same keys, one pass
         from mixture._start_compiled import row_keys_into
 
         bits = np.ascontiguousarray(X).view(unsigned)
@@ -92,6 +95,15 @@ class RowGroups:
         )
         weight = np.bincount(group_of_row, weights=sample_weight, minlength=keys.shape[0])
         return cls(keys, group_of_row, weight, first_row)
+
+    @classmethod
+    def of_distinct(cls, X: np.ndarray, sample_weight: np.ndarray | None) -> RowGroups:
+        """Groups of rows known to be distinct (each row its own group, in row order):
+        :meth:`of` without its sort."""
+        n_rows = X.shape[0]
+        rows = np.arange(n_rows)
+        weight = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
+        return cls(row_keys(X), rows, weight, rows)
 
     def race(self, scores: np.ndarray, seed: int, stream: int, count: int) -> np.ndarray:
         """Draw ``count`` distinct groups with probability proportional to ``scores``.
@@ -176,12 +188,13 @@ def _smallest_draws(
     """:func:`content_sample` among the rows drawing at most ``cut_off``."""
     buffer = BottomK(size, threshold=cut_off)
     slices = list(row_slices(X.shape[0], chunk_rows))
+    compiled = use_compiled(X.size)
     batch = 4 * worker_count()
     for first in range(0, len(slices), batch):
         threshold = buffer.threshold
 
         def candidates(rows: slice, threshold: float = threshold):
-            draws = uniforms(row_keys(X[rows]), seed, 0)
+            draws = uniforms(row_keys(X[rows], compiled), seed, 0)
             enter = draws <= threshold
             if sample_weight is not None:
                 enter &= sample_weight[rows] > 0
@@ -243,13 +256,16 @@ class BottomK:
 
     def _cut(self) -> None:
         # By draw, so the candidates kept, and their order, do not depend on the order of
-        # arrival; copies merge into one.
+        # arrival; copies merge into their first by draw order.
         n = self.filled
         if n == 0:
             return
-        # Equal draws are copies of one row (64-bit keys): which copy comes first changes
-        # no value kept, so the faster unstable sort will do.
-        order = np.argsort(self.draws[:n])
+        if use_compiled(n):  # a radix sort: the draws are non-negative
+            from mixture._start_compiled import argsort_nonnegative
+
+            order = argsort_nonnegative(self.draws[:n])
+        else:
+            order = np.argsort(self.draws[:n], kind="stable")
         draws = self.draws[order]
         first = np.flatnonzero(np.r_[True, draws[1:] != draws[:-1]])
         self.merged |= first.shape[0] < n

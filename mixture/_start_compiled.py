@@ -1,14 +1,15 @@
 """Compiled (numba) per-row kernels of the start: row hashes, distances to a few centres,
-and the labelling passes of Lloyd's k-means.
+the labelling passes of Lloyd's k-means, the k-means++ steps and the sample's sort.
 
 Twins of the numpy code in :mod:`mixture._row_random` (:func:`row_keys`, the same 64-bit
-keys bit for bit: integer arithmetic), :mod:`mixture.initializers` (squared distances to
-k-means++ candidates) and :mod:`mixture._kmeans` (a chunk's labels, cluster weights, sums
-and inertia), and the k-means++ steps (the candidates' potentials, the race's winners), the
-floating-point ones equal to round-off. numpy spends several passes over a chunk's
-``(rows, D)`` values on each; these make one, without temporaries, and release the GIL so
-the package's threads run chunks in parallel. Each row's result is computed the same way
-whatever chunk it is in, so starts stay independent of chunking.
+keys bit for bit: integer arithmetic; the race's winners; the sort of the sample's draws,
+the same stable order), :mod:`mixture.initializers` (squared distances to k-means++
+candidates, their potentials) and :mod:`mixture._kmeans` (a chunk's labels, cluster
+weights, sums and inertia), the floating-point ones equal to round-off. numpy spends
+several passes over a chunk's ``(rows, D)`` values on each; these make one, without
+temporaries, and release the GIL so the package's threads run chunks in parallel. Each
+row's result is computed the same way whatever chunk it is in, so starts stay independent
+of chunking.
 
 Imported only when numba is available (:mod:`mixture._compiled`).
 """
@@ -19,6 +20,7 @@ import numba
 import numpy as np
 
 __all__ = [
+    "argsort_nonnegative",
     "best_candidate",
     "label_chunk",
     "row_keys_into",
@@ -215,3 +217,39 @@ def smallest(values, count):  # pragma: no cover - compiled
         if kept < count:
             kept += 1
     return chosen[:kept]
+
+
+@numba.njit(cache=True, nogil=True)
+def argsort_nonnegative(values):  # pragma: no cover - compiled
+    """Stable argsort of non-negative floats: an LSD radix sort of their bits (for
+    non-negative IEEE 754 numbers, the order of the bits read as unsigned integers is the
+    order of the numbers), four passes of 16 bits, O(n) where a comparison sort is
+    O(n log n).
+
+    Parameters
+    ----------
+    values : ndarray of float64, shape (n,)
+        No negative number, no NaN.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    keys = values.view(np.uint64)
+    n = keys.shape[0]
+    order = np.arange(n)
+    scratch = np.empty(n, dtype=np.int64)
+    counts = np.empty(65537, dtype=np.int64)
+    for shift in range(0, 64, 16):
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[order[i]] >> np.uint64(shift)) & np.uint64(0xFFFF)) + 1] += 1
+        for digit in range(65536):
+            counts[digit + 1] += counts[digit]
+        for i in range(n):
+            index = order[i]
+            digit = (keys[index] >> np.uint64(shift)) & np.uint64(0xFFFF)
+            scratch[counts[digit]] = index
+            counts[digit] += 1
+        order, scratch = scratch, order
+    return order

@@ -327,11 +327,15 @@ class SeedingSample:
         index, weight = content_sample(X, sample_weight, size, _seed(rng))
         if index.shape[0] < n_components:
             return None
-        order = np.argsort(index)  # read the rows in storage order (a memory map on disk)
-        rows = np.empty((index.shape[0], X.shape[1]))
-        rows[order] = X[index[order]]
+        if isinstance(X, np.memmap):  # read the rows in storage order (a file on disk)
+            order = np.argsort(index)
+            rows = np.empty((index.shape[0], X.shape[1]))
+            rows[order] = X[index[order]]
+        else:
+            rows = X[index].astype(np.float64, copy=False)
         weights = None if sample_weight is None and (weight == 1.0).all() else weight
-        return cls(rows, weights, size, RowGroups.of(rows, weights))
+        # The sample's rows are distinct (copies were merged): each is its own group.
+        return cls(rows, weights, size, RowGroups.of_distinct(rows, weights))
 
     def seed_centres(self, seeds: np.ndarray) -> np.ndarray:
         """The rows of the given seed groups, shape ``(len(seeds), n_features)``."""

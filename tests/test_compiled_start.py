@@ -128,3 +128,20 @@ def test_kmeans_plus_plus_and_races_agree(seed, per_cluster, k) -> None:
             )
     np.testing.assert_array_equal(results[1][0], results[0][0])
     np.testing.assert_array_equal(results[1][1], results[0][1])
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(0, 3000),
+        elements=st.one_of(
+            st.floats(0.0, 1.0),
+            st.sampled_from([0.0, 5e-324, 0.25, 1.0, np.inf]),
+            st.floats(0.0, 1e300),
+        ),
+    )
+)
+def test_radix_argsort_is_numpys_stable_argsort(values) -> None:
+    from mixture._start_compiled import argsort_nonnegative
+
+    np.testing.assert_array_equal(argsort_nonnegative(values), np.argsort(values, kind="stable"))
