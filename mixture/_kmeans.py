@@ -165,6 +165,7 @@ def _labelling_pass(
     clusters' weights, and optionally their sums and the inertia, one chunk per thread."""
     n_clusters = frame.n_clusters
     n_features = frame.minus_two_centres.shape[1]
+    values_per_row = n_clusters + n_features  # its scores and values
 
     if use_compiled(X.size):
         from mixture._start_compiled import label_chunk
@@ -187,7 +188,9 @@ def _labelling_pass(
 
         if X.shape[0] == 0:
             return _PassTotals(np.zeros((n_clusters, n_features)), np.zeros(n_clusters), 0.0, 0)
-        return sum_chunks(compiled_totals, X.shape[0], _chunk_rows(n_features, n_clusters))
+        return sum_chunks(
+            compiled_totals, X.shape[0], _chunk_rows(n_features, n_clusters), values_per_row
+        )
 
     def chunk_totals(rows: slice) -> _PassTotals:
         chunk = frame.rows(X, rows)
@@ -212,7 +215,7 @@ def _labelling_pass(
 
     if X.shape[0] == 0:
         return _PassTotals(np.zeros((n_clusters, n_features)), np.zeros(n_clusters), 0.0, 0)
-    return sum_chunks(chunk_totals, X.shape[0], _chunk_rows(n_features, n_clusters))
+    return sum_chunks(chunk_totals, X.shape[0], _chunk_rows(n_features, n_clusters), values_per_row)
 
 
 def assign(
@@ -317,7 +320,7 @@ def mean_feature_variance(X: np.ndarray, sample_weight: np.ndarray | None = None
 
     if X.shape[0] == 0:
         return 0.0
-    moments = sum_chunks(chunk_moments, X.shape[0], CHUNK_ROWS)
+    moments = sum_chunks(chunk_moments, X.shape[0], CHUNK_ROWS, 2 * X.shape[1])
     return float((moments.squares / moments.count).mean()) if moments.count > 0 else 0.0
 
 

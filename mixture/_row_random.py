@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mixture._chunking import parallel_map, row_slices, worker_count
+from mixture._chunking import parallel_map, row_slices, too_small_for_threads, worker_count
 from mixture._compiled import use_compiled
 
 _CHUNK_ROWS = 4096  # rows hashed at a time: their temporaries stay in cache
@@ -202,7 +202,13 @@ def _smallest_draws(
             weights = None if sample_weight is None else sample_weight[rows][index]
             return draws[index], index + rows.start, weights
 
-        for draws, index, weights in parallel_map(candidates, slices[first : first + batch]):
+        batch_slices = slices[first : first + batch]
+        results = (
+            [candidates(rows) for rows in batch_slices]
+            if too_small_for_threads(X.size)
+            else parallel_map(candidates, batch_slices)
+        )
+        for draws, index, weights in results:
             buffer.add(draws, index, weights)
     index, weight = buffer.result()
     return index.copy(), weight.copy()

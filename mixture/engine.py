@@ -217,6 +217,11 @@ class MixtureEM:
             )
         return data, weights
 
+    def _values_per_row(self, data: np.ndarray) -> int:
+        """The numbers a row's E-step touches (its log-densities and features), as
+        :func:`~mixture._chunking.auto_chunk_size` counts them: small passes run unthreaded."""
+        return self.n_components + 3 * data.shape[1] + 2
+
     def _chunk_size(self, data: np.ndarray) -> int:
         if self.chunk_size is not None:
             return self.chunk_size
@@ -257,7 +262,9 @@ class MixtureEM:
                 log_mask=None if knowledge is None else knowledge.log_mask(rows),
             )
 
-        return sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
+        return sum_chunks(
+            chunk_statistics, data.shape[0], self._chunk_size(data), self._values_per_row(data)
+        )
 
     def responsibilities(self, X: Any, mixture: Mixture) -> np.ndarray:
         """The E-step's responsibilities ``gamma_nk``: the probability that component ``k``
@@ -364,7 +371,9 @@ class MixtureEM:
             chunk_weights = None if weights is None else weights[rows]
             return weighted_statistics(self.family, data[rows], chunk_resp, chunk_weights)
 
-        total = sum_chunks(chunk_statistics, data.shape[0], self._chunk_size(data))
+        total = sum_chunks(
+            chunk_statistics, data.shape[0], self._chunk_size(data), self._values_per_row(data)
+        )
         component_weight, family_statistics = total.component_weight, total.family_statistics
         return self._mixture_from(self.family, component_weight, family_statistics)
 

@@ -163,7 +163,7 @@ def _squared_distances_to(X: np.ndarray, centres: np.ndarray, scale: float) -> n
         def fill(rows: slice) -> None:
             squared_distances_into(X[rows], centres, inverse_scale, out, rows.start)
 
-        map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS)
+        map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS, centres.size)
         return out
 
     def fill(rows: slice) -> None:
@@ -173,7 +173,8 @@ def _squared_distances_to(X: np.ndarray, centres: np.ndarray, scale: float) -> n
             difference /= X.dtype.type(scale)
             out[j, rows] = np.einsum("nd,nd->n", difference, difference)
 
-    map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS)  # each chunk writes only its rows
+    # Each chunk writes only its rows.
+    map_chunks(fill, X.shape[0], _DISTANCE_CHUNK_ROWS, centres.size)
     return out
 
 

@@ -445,6 +445,7 @@ def test_threads_do_not_change_the_fit(name, monkeypatch) -> None:
     monkeypatch.setattr(chunking, "worker_count", lambda: 2)
     monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
     monkeypatch.setattr(chunking, "_POOL", None)
+    monkeypatch.setattr(chunking, "PARALLEL_MIN_VALUES", 0)  # this small pass, threaded
     monkeypatch.setattr(Mixture, "chunk_statistics", recording)
     threaded = fit()
     threaded_outputs = outputs(threaded)
@@ -530,3 +531,24 @@ def test_pickled_family_rebuilds_its_kernels() -> None:
     copy = pickle.loads(pickle.dumps(family))
     assert "_kernels" not in copy.__dict__
     np.testing.assert_array_equal(copy.log_density(X), before)
+
+
+def test_small_passes_run_in_the_calling_thread(monkeypatch) -> None:
+    """Below PARALLEL_MIN_VALUES a pass is not handed to threads (their overhead would
+    exceed the work), whatever the number of workers; the chunks are the same."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20_000, 6))  # 20,000 x (4 + 3 * 6 + 2) values: below the threshold
+    seen: set[str] = set()
+    chunk_statistics = Mixture.chunk_statistics
+
+    def recording(self, *args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return chunk_statistics(self, *args, **kwargs)
+
+    monkeypatch.setattr(chunking, "worker_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_POOL", None)
+    monkeypatch.setattr(Mixture, "chunk_statistics", recording)
+    assert 20_000 * (4 + 3 * 6 + 2) < chunking.PARALLEL_MIN_VALUES
+    MixtureEM(GaussianFamily(4), tol=None, max_iter=2, random_state=0, chunk_size=1500).fit(X)
+    assert seen == {threading.current_thread().name}
