@@ -11,10 +11,12 @@ numba is imported only when a compiled kernel is first needed, so ``import mixtu
 not pay for it. The kernels are compiled once per installation and cached on disk
 (numba's ``cache=True``, in the package's ``__pycache__`` or numba's per-user cache).
 
-They run on calls over at least ``COMPILED_MIN_VALUES`` numbers (below, numpy is as fast
-and a kernel's first use would cost its compilation). Set the environment variable
-``MIXTURE_COMPILED=0`` (before the first fit), or use :func:`compiled_kernels` as a context
-manager, to run the numpy versions.
+The kernels of the start run on calls over at least ``COMPILED_MIN_VALUES`` numbers
+(below, numpy is as fast and a kernel's first use would cost its compilation); the E-step of
+rows with missing values runs compiled whenever numba is there, so that every chunk of a fit
+takes the same kernel. Set the environment variable ``MIXTURE_COMPILED=0`` (before
+importing ``mixture``), or use :func:`compiled_kernels` as a context manager, to run the
+numpy versions.
 """
 
 from __future__ import annotations

@@ -167,11 +167,12 @@ def _labelling_pass(
     n_features = frame.minus_two_centres.shape[1]
     values_per_row = n_clusters + n_features  # its scores and values
 
-    if use_compiled(X.size):
+    with np.errstate(over="ignore"):
+        inverse_scale = X.dtype.type(1.0 / frame.scale)  # a power of two: exact, or inf
+    if use_compiled(X.size) and np.isfinite(inverse_scale):
         from mixture._start_compiled import label_chunk
 
         no_weights = np.empty(0)
-        inverse_scale = X.dtype.type(1.0 / frame.scale)  # a power of two: exact
         minus_two_centres = frame.minus_two_centres.astype(X.dtype)
         centre_norms = frame.centre_norms.astype(np.float64)
 

@@ -19,6 +19,7 @@ from mixture._chunking import parallel_map, row_slices, too_small_for_threads, w
 from mixture._compiled import use_compiled
 
 _CHUNK_ROWS = 4096  # rows hashed at a time: their temporaries stay in cache
+_COMPILED_CHUNK_ROWS = 65536  # rows the compiled hash takes at a time (a copy if strided)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -49,9 +50,14 @@ def row_keys(X: np.ndarray, compiled: bool | None = None) -> np.ndarray:
     if use_compiled(X.size) if compiled is None else compiled:  # the same keys, one pass
         from mixture._start_compiled import row_keys_into
 
-        bits = np.ascontiguousarray(X).view(unsigned)
+        info = np.finfo(X.dtype)
+        fraction = unsigned((1 << info.nmant) - 1)
+        exponent = unsigned(((1 << info.nexp) - 1) << info.nmant)
+        quiet = unsigned(1 << (info.nmant - 1))
         negative_zero = np.array(-0.0, dtype=X.dtype).view(unsigned)[()]
-        row_keys_into(bits, negative_zero, salts, keys)
+        for rows in row_slices(X.shape[0], _COMPILED_CHUNK_ROWS):  # copies stay small
+            bits = np.ascontiguousarray(X[rows]).view(unsigned)
+            row_keys_into(bits, negative_zero, exponent, fraction, quiet, salts, keys[rows])
         return keys
     for rows in row_slices(X.shape[0], _CHUNK_ROWS):
         block = X[rows] + X.dtype.type(0.0)  # -0.0 becomes 0.0: equal values, equal bits

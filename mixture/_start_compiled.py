@@ -40,16 +40,18 @@ def _mix(z):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def row_keys_into(bits, negative_zero, salts, keys):  # pragma: no cover - compiled
+def row_keys_into(bits, negative_zero, exponent, fraction, quiet, salts, keys):  # pragma: no cover
     """``keys[n] = mix(sum_j mix(bits[n, j] ^ salts[j]))`` (sums wrap modulo 2^64), with
-    the bits of ``-0.0`` read as those of ``0.0`` (equal values, equal keys).
+    the bits read as numpy's ``x + 0.0`` leaves them: ``-0.0`` as ``0.0``, a signalling NaN
+    quieted (equal values, equal keys, and the numpy twin's keys).
 
     Parameters
     ----------
     bits : ndarray of uint64 or uint32, shape (n, D)
         The values' bits.
-    negative_zero : uint64 or uint32
-        The bits of ``-0.0`` in that width.
+    negative_zero, exponent, fraction, quiet : uint64 or uint32
+        In that width: the bits of ``-0.0``, the exponent's and the fraction's masks, and
+        the quiet-NaN bit.
     salts : ndarray of uint64, shape (D,)
     keys : ndarray of uint64, shape (n,), output
     """
@@ -60,6 +62,8 @@ def row_keys_into(bits, negative_zero, salts, keys):  # pragma: no cover - compi
             value = bits[row, j]
             if value == negative_zero:
                 value ^= value  # 0 of the same unsigned type (a literal 0 would be signed)
+            elif (value & exponent) == exponent and (value & fraction) != 0:
+                value |= quiet
             total += _mix(np.uint64(value) ^ salts[j])
         keys[row] = _mix(total)
 
@@ -168,8 +172,12 @@ def label_chunk(
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def best_candidate(closest, to_candidates, row_weight):  # pragma: no cover - compiled
+def best_candidate(closest, to_candidates, group_weight, first_row):  # pragma: no cover
     """The k-means++ candidate whose addition leaves the smallest weighted potential.
+
+    The potential is summed over the groups of equal rows in their own order (by key, or
+    the sample's draw order), not over rows in storage order, so that candidates whose
+    potentials tie up to round-off are decided the same way whatever the order of the rows.
 
     Parameters
     ----------
@@ -177,22 +185,24 @@ def best_candidate(closest, to_candidates, row_weight):  # pragma: no cover - co
         Each row's squared distance to its closest seed so far.
     to_candidates : ndarray of shape (C, n)
         Each row's squared distance to each candidate.
-    row_weight : ndarray of shape (n,)
-        The weight of each group of equal rows, at one of its rows (0 at the others).
+    group_weight : ndarray of shape (G,)
+    first_row : ndarray of int, shape (G,)
+        A row of each group.
 
     Returns
     -------
     best : int
         The candidate (the first of equal ones).
     potential : float
-        ``sum_n row_weight_n min(closest_n, to_candidates[best, n])``.
+        ``sum_g w_g min(closest, to_candidates[best])`` at the groups' rows.
     """
     best = 0
     best_potential = np.inf
     for c in range(to_candidates.shape[0]):
         potential = 0.0
-        for row in range(closest.shape[0]):
-            potential += row_weight[row] * min(closest[row], to_candidates[c, row])
+        for g in range(first_row.shape[0]):
+            row = first_row[g]
+            potential += group_weight[g] * min(closest[row], to_candidates[c, row])
         if potential < best_potential:
             best, best_potential = c, potential
     return best, best_potential
@@ -202,8 +212,10 @@ def best_candidate(closest, to_candidates, row_weight):  # pragma: no cover - co
 def smallest(values, count):  # pragma: no cover - compiled
     """Indices of the ``count`` smallest values, smallest first (ties: lower index first),
     in one pass keeping a sorted list of ``count``."""
-    chosen = np.empty(count, dtype=np.int64)
+    chosen = np.empty(max(count, 0), dtype=np.int64)
     kept = 0
+    if count <= 0:
+        return chosen
     for i in range(values.shape[0]):
         v = values[i]
         if kept == count and not v < values[chosen[kept - 1]]:

@@ -12,6 +12,7 @@ To write your own, subclass :class:`Initializer` and implement :meth:`Initialize
 
 from __future__ import annotations
 
+import mmap
 import warnings
 from abc import ABC, abstractmethod
 from typing import Any
@@ -217,21 +218,24 @@ def kmeans_plus_plus_seeds(
     scale = _largest_magnitude(X)
     chosen = [int(groups.race(groups.weight, seed, 0, 1)[0])]
     closest = _squared_distances(X, X[groups.first_row[chosen[0]]], scale)
-    row_weight = None  # each group's weight at its first row (the compiled potentials)
     for step in range(1, n_components):
         scores = groups.weight * closest[groups.first_row]
         candidates = groups.race(scores, seed, step, n_trials)
         candidates = candidates[scores[candidates] > 0]
+        if candidates.size == 0:
+            raise ValueError(
+                f"k-means++ found no seed for component {step}: every row's squared distance "
+                "to the seeds so far underflows to 0 in units of the data's largest magnitude "
+                f"({scale:.3g}); the values span too many orders of magnitude: rescale the "
+                "data (standardise its columns), or start with init_params='random'"
+            )
         best_potential, best = np.inf, None
         # One pass over the rows gives every candidate's distances.
         to_candidates = _squared_distances_to(X, X[groups.first_row[candidates]], scale)
         if use_compiled(X.size):  # the potentials in one pass (mixture._start_compiled)
             from mixture._start_compiled import best_candidate
 
-            if row_weight is None:
-                row_weight = np.zeros(closest.shape[0])
-                row_weight[groups.first_row] = groups.weight
-            index, _ = best_candidate(closest, to_candidates, row_weight)
+            index, _ = best_candidate(closest, to_candidates, groups.weight, groups.first_row)
             chosen.append(int(candidates[index]))
             closest = np.minimum(closest, to_candidates[index])
             continue
@@ -328,7 +332,7 @@ class SeedingSample:
         index, weight = content_sample(X, sample_weight, size, _seed(rng))
         if index.shape[0] < n_components:
             return None
-        if isinstance(X, np.memmap):  # read the rows in storage order (a file on disk)
+        if _on_disk(X):  # read the rows in storage order (a file on disk)
             order = np.argsort(index)
             rows = np.empty((index.shape[0], X.shape[1]))
             rows[order] = X[index[order]]
@@ -341,6 +345,17 @@ class SeedingSample:
     def seed_centres(self, seeds: np.ndarray) -> np.ndarray:
         """The rows of the given seed groups, shape ``(len(seeds), n_features)``."""
         return self.rows[self.groups.first_row[seeds]]
+
+
+def _on_disk(X: np.ndarray) -> bool:
+    """Whether ``X`` is (a view of) a memory-mapped file: validation turns a
+    ``numpy.memmap`` into a plain array viewing it, so the chain of bases is searched."""
+    base: object = X
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap):
+            return True
+        base = base.base
+    return isinstance(base, mmap.mmap)
 
 
 def _check_sample_size(sample_size: int | None) -> int | None:

@@ -405,34 +405,47 @@ class Mixture:
         for rows in (complete, incomplete):
             if not rows.any():
                 continue
-            weights = None if sample_weight is None else sample_weight[rows]
-            mask = None if log_mask is None else log_mask[rows]
-            if rows is complete:
-                parts.append(self._complete_statistics(X[rows], weights, mask))
-                continue
-            fused = (
-                None
-                if mask is not None
-                else self._family.fused_observed_e_step(X[rows], self._log_weights, weights)
-            )
-            if fused is not None:  # one pass (Gaussian families)
-                component_weight, statistics, log_likelihood = fused
-                total = float(rows.sum() if weights is None else weights.sum())
-                parts.append(MixtureStatistics(component_weight, statistics, log_likelihood, total))
-                continue
-            resp = self._family.log_density_observed(X[rows]) + self._log_weights
-            if mask is not None:
-                resp += mask
-            log_density = log_density_and_responsibilities(resp)
-            if weights is not None:
-                resp *= weights[:, None]
-            total = float(rows.sum() if weights is None else weights.sum())
-            log_likelihood = float(
-                log_density.sum() if weights is None else np.dot(weights, log_density)
-            )
-            statistics = self._family.statistics_observed(X[rows], resp)
-            parts.append(MixtureStatistics(resp.sum(axis=0), statistics, log_likelihood, total))
+            # A row error names the row of the chunk, not of the subset.
+            with rows_from(np.flatnonzero(rows)):
+                parts.append(
+                    self._subset_statistics(X, sample_weight, log_mask, rows, rows is complete)
+                )
         return sum(parts[1:], parts[0])
+
+    def _subset_statistics(
+        self,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None,
+        log_mask: np.ndarray | None,
+        rows: np.ndarray,
+        complete: bool,
+    ) -> MixtureStatistics:
+        """The statistics of the chunk's ``rows`` (a mask): its complete rows, or its rows
+        with missing values."""
+        weights = None if sample_weight is None else sample_weight[rows]
+        mask = None if log_mask is None else log_mask[rows]
+        if complete:
+            return self._complete_statistics(X[rows], weights, mask)
+        total = float(rows.sum() if weights is None else weights.sum())
+        fused = (
+            None
+            if mask is not None
+            else self._family.fused_observed_e_step(X[rows], self._log_weights, weights)
+        )
+        if fused is not None:  # one pass (Gaussian families)
+            component_weight, statistics, log_likelihood = fused
+            return MixtureStatistics(component_weight, statistics, log_likelihood, total)
+        resp = self._family.log_density_observed(X[rows]) + self._log_weights
+        if mask is not None:
+            resp += mask
+        log_density = log_density_and_responsibilities(resp)
+        if weights is not None:
+            resp *= weights[:, None]
+        log_likelihood = float(
+            log_density.sum() if weights is None else np.dot(weights, log_density)
+        )
+        statistics = self._family.statistics_observed(X[rows], resp)
+        return MixtureStatistics(resp.sum(axis=0), statistics, log_likelihood, total)
 
     def _complete_statistics(
         self, X: np.ndarray, sample_weight: np.ndarray | None, log_mask: np.ndarray | None

@@ -145,3 +145,78 @@ def test_radix_argsort_is_numpys_stable_argsort(values) -> None:
     from mixture._start_compiled import argsort_nonnegative
 
     np.testing.assert_array_equal(argsort_nonnegative(values), np.argsort(values, kind="stable"))
+
+
+# -- cases found by review ---------------------------------------------------------------------
+def test_lloyd_on_data_of_subnormal_size_agrees() -> None:
+    """Centres spread below 2^-1024: the frame's inverse scale overflows, so the numpy
+    pass runs (it divides) and the result is the same either way."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    X = (centres[rng.integers(0, 3, 500)] + rng.normal(size=(500, 2))) * 1e-310
+    runs = []
+    for enabled in (False, True):
+        with compiled_kernels(enabled):
+            runs.append(lloyd(X, X[:3], None, max_iter=5, tol=0.0))
+    np.testing.assert_array_equal(runs[1].labels, runs[0].labels)
+    assert np.isfinite(runs[1].centres).all()
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_kmeans_plus_plus_names_values_too_spread_to_seed(enabled) -> None:
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(2999, 2)) * 1e-12, [[1e12, 1e12]]]).astype(np.float32)
+    with compiled_kernels(enabled), pytest.raises(ValueError, match="rescale the data"):
+        kmeans_plus_plus_seeds(X, RowGroups.of(X, None), 3, 0)
+
+
+def test_seeds_do_not_depend_on_row_order_when_potentials_tie() -> None:
+    """Mirror-symmetric rows: two candidates can leave the same potential up to round-off;
+    the potentials are summed in the groups' order, not the rows', so any row order
+    gives the same seeds."""
+    rng = np.random.default_rng(5)
+    half = rng.normal(size=(40, 2))
+    X = np.concatenate([half, -half])
+    for seed in range(6):
+        chosen = set()
+        for permutation in range(4):
+            shuffled = X[np.random.default_rng(permutation).permutation(80)]
+            groups = RowGroups.of(shuffled, None)
+            with compiled_kernels(True):
+                seeds = kmeans_plus_plus_seeds(shuffled, groups, 3, seed)
+            chosen.add(shuffled[groups.first_row[seeds]].tobytes())
+        assert len(chosen) == 1
+
+
+def test_smallest_of_none_is_empty() -> None:
+    from mixture._start_compiled import smallest
+
+    assert smallest(np.array([3.0, 1.0]), 0).shape == (0,)
+    np.testing.assert_array_equal(smallest(np.array([3.0, 1.0, 2.0]), 2), [1, 2])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize(
+    "dtype, unsigned, signalling",
+    [(np.float64, np.uint64, 0x7FF0000000000001), (np.float32, np.uint32, 0x7F800001)],
+)
+def test_signalling_nan_hashes_as_numpy_quiets_it(dtype, unsigned, signalling) -> None:
+    X = np.zeros((3, 2), dtype=dtype)
+    X[0, 0] = np.array([signalling], dtype=unsigned).view(dtype)[0]
+    X[1, 0] = np.nan
+    X[2, 1] = -0.0
+    with compiled_kernels(False):
+        expected = row_keys(X)
+    with compiled_kernels(True):
+        actual = row_keys(X)
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_a_validated_memory_map_is_read_in_storage_order(tmp_path) -> None:
+    from mixture._validation import check_data
+    from mixture.initializers import _on_disk
+
+    path = tmp_path / "rows.npy"
+    np.save(path, np.arange(12.0).reshape(6, 2))
+    assert _on_disk(check_data(np.load(path, mmap_mode="r")))
+    assert not _on_disk(np.arange(4.0).reshape(2, 2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _helpers import assert_close_in_ulps
@@ -251,6 +253,26 @@ def test_bad_input_is_refused_by_name() -> None:
         MixtureEM(GaussianFamily(2)).fit(X)
     with pytest.raises(ValueError, match="missing must be"):
         MixtureEM(GaussianFamily(2), missing="drop")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("chunk_size", [None, 1000, 777])
+@pytest.mark.parametrize("observed", [False, True])
+def test_a_row_error_names_the_row_in_chunks_of_complete_and_incomplete_rows(
+    chunk_size, observed
+) -> None:
+    """A chunk's complete rows and its rows with gaps go through different E-steps; an
+    error from either names the row of the data, whatever the chunking."""
+    X = with_gaps(two_clusters(21, 5000), 0.2, 22)
+    fitted = MixtureEM(GaussianFamily(2), missing="marginalize", random_state=0, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = fitted.fit(X)
+    bad = X.copy()
+    bad[4321] = [1e200, 1e200, 1e200] if observed else [1e200, np.nan, 1e200]
+    engine = MixtureEM(GaussianFamily(2), missing="marginalize", chunk_size=chunk_size, max_iter=2)
+    with pytest.raises(ValueError, match=r"\brow 4321\b"):
+        engine.run(bad, start)
 
 
 def test_estimator_and_selection_with_missing_values() -> None:

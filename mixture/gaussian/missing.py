@@ -285,7 +285,7 @@ def observed_log_density(X: np.ndarray, means: np.ndarray, covariances: np.ndarr
     -------
     ndarray of shape (n_samples, n_components), float64
     """
-    if use_compiled(X.size):
+    if use_compiled():  # whatever the size: the same kernel for every chunk
         out = np.empty((X.shape[0], means.shape[0]))
         compiled = _CompiledEStep(means, covariances, np.zeros(means.shape[0]))
         compiled.run(X, weights=np.zeros_like(out), joint_out=out)
@@ -362,7 +362,7 @@ def observed_moments(
         ``sum_n r_nk [(x_hat_nk - mean_k)(x_hat_nk - mean_k)^T + C_nk]``.
     """
     moments = _Moments(means)
-    if use_compiled(X.size):
+    if use_compiled():  # whatever the size: the same kernel for every chunk
         compiled = _CompiledEStep(means, covariances, np.zeros(means.shape[0]))
         compiled.run(X, weights=weights)
         return compiled.result()
@@ -399,7 +399,7 @@ def observed_e_step(
     n_features = X.shape[1]
     moments = _Moments(means)
     log_density = np.empty(X.shape[0])
-    if use_compiled(X.size):
+    if use_compiled():  # whatever the size: the same kernel for every chunk
         compiled = _CompiledEStep(means, covariances, log_weights)
         compiled.run(X, sample_weight=sample_weight, log_density=log_density)
         weight, mean, scatter = compiled.result()
