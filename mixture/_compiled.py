@@ -45,7 +45,11 @@ def compiled_available() -> bool:
     global _imported, _import_error
     if not _imported:
         _imported = True
-        if importlib.util.find_spec("numba") is None:
+        try:
+            installed = importlib.util.find_spec("numba") is not None
+        except (ImportError, ValueError):  # a module entry without a spec
+            installed = True  # let the import say what is wrong
+        if not installed:
             _import_error = "numba is not installed (pip install mixture-em[fast])"
         else:
             try:
