@@ -23,13 +23,20 @@ pytestmark = pytest.mark.skipif(not compiled_available(), reason="numba is not i
 ULPS = 4096
 
 
-def _problem(seed: int, n: int, d: int, k: int, rate: float):
+def _problem(seed: int, n: int, d: int, k: int, rate: float, runs: bool = False):
+    """Random parameters and rows with gaps: each value missing at ``rate``, or (``runs``)
+    a few patterns drawn at ``rate``, each shared by a run of consecutive rows (the
+    compiled kernel factors a run's pattern once)."""
     rng = np.random.default_rng(seed)
     means = rng.normal(0.0, 2.0, (k, d))
     factors = 0.5 * rng.normal(size=(k, d, d)) / np.sqrt(d) + np.eye(d)
     covariances = factors @ factors.transpose(0, 2, 1)
     X = means[rng.integers(0, k, n)] + rng.normal(size=(n, d))
-    gaps = rng.random((n, d)) < rate
+    if runs:
+        patterns = rng.random((4, d)) < rate
+        gaps = patterns[np.sort(rng.integers(0, 4, n))]
+    else:
+        gaps = rng.random((n, d)) < rate
     gaps[gaps.all(axis=1), 0] = False  # every row keeps a value
     X[gaps] = np.nan
     log_weights = np.log(rng.dirichlet(np.ones(k)))
@@ -51,9 +58,10 @@ def _both(function, *args):
     k=st.integers(1, 4),
     rate=st.sampled_from([0.0, 0.1, 0.4, 0.8]),
     weighted=st.booleans(),
+    runs=st.booleans(),
 )
-def test_compiled_and_numpy_kernels_agree(seed, n, d, k, rate, weighted) -> None:
-    rng, X, means, covariances, log_weights = _problem(seed, n, d, k, rate)
+def test_compiled_and_numpy_kernels_agree(seed, n, d, k, rate, weighted, runs) -> None:
+    rng, X, means, covariances, log_weights = _problem(seed, n, d, k, rate, runs)
     sample_weight = rng.random(n) * 3 if weighted else None
     actual, expected = _both(missing.observed_log_density, X, means, covariances)
     assert_close_in_ulps(actual, expected, ULPS)
@@ -78,14 +86,16 @@ def _assert_statistics_agree(actual, expected, X, means) -> None:
 
 
 def test_blocks_cover_every_row() -> None:
-    """More rows than one compiled block: each row is counted once, in order."""
-    _, X, means, covariances, log_weights = _problem(
-        1, 2 * missing._COMPILED_BLOCK_ROWS + 7, 4, 3, 0.3
-    )
-    actual, expected = _both(missing.observed_e_step, X, log_weights, None, means, covariances)
-    assert_close_in_ulps(actual[0].sum(), X.shape[0], 64)
-    _assert_statistics_agree(actual, expected, X, means)
-    assert_close_in_ulps(actual[3], expected[3], ULPS, err_msg="log density")
+    """More rows than one compiled block, patterns at random or in runs crossing the
+    blocks' edges: each row is counted once, in order."""
+    for runs in (False, True):
+        _, X, means, covariances, log_weights = _problem(
+            1, 2 * missing._COMPILED_BLOCK_ROWS + 7, 4, 3, 0.3, runs
+        )
+        actual, expected = _both(missing.observed_e_step, X, log_weights, None, means, covariances)
+        assert_close_in_ulps(actual[0].sum(), X.shape[0], 64)
+        _assert_statistics_agree(actual, expected, X, means)
+        assert_close_in_ulps(actual[3], expected[3], ULPS, err_msg="log density")
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")

@@ -104,26 +104,50 @@ def e_step_block(
     """
     n, D = filled.shape
     K = means.shape[0]
-    missing = np.empty(D, dtype=np.int64)
+    row_missing = np.empty(D, dtype=np.int64)
+    missing = np.empty(D, dtype=np.int64)  # the missing features of the current pattern
+    m = -1  # their number (-1: no pattern yet)
     product = np.empty((K, D))
     centred = np.empty((K, D))
     quadratic = np.empty(K)
-    log_det_observed = np.empty(K)
-    # The small systems of all K components at once, the component index innermost, so
-    # that each step of the factorisation and the solves is one vector operation over K.
+    # The pattern's small systems for all K components at once, the component index
+    # innermost, so that each step of the factorisation and the solves is one vector
+    # operation over K. They depend only on the pattern, so a run of rows with the same
+    # missing features (common in real tables) factors once.
     lower = np.empty((D, D, K))
     reciprocal = np.empty((D, K))
-    pivots = np.empty(K)
+    pattern_log_det = np.empty(K)
+    conditional = np.empty((D, D, K))  # P_MM^-1, lower triangle
+    pattern_weight = np.zeros(K)  # the run's summed weights, for its share of the spread
+    inverse = np.empty((D, D, K))
     z = np.empty((D, K))
     acc = np.empty(K)
-    inverse = np.empty((D, D, K))
     weighted_rows = sample_weight.shape[0] > 0
     for row in range(n):
-        m = 0
+        row_m = 0
         for i in range(D):
             if gaps[row, i]:
-                missing[m] = i
-                m += 1
+                row_missing[row_m] = i
+                row_m += 1
+        same = row_m == m
+        for a in range(row_m):
+            same = same and row_missing[a] == missing[a]
+        if not same:
+            _add_spread(spread, conditional, pattern_weight, missing, m)
+            m = row_m
+            for a in range(m):
+                missing[a] = row_missing[a]
+            _factor_pattern(
+                precisions_by_cell,
+                missing,
+                m,
+                lower,
+                reciprocal,
+                pattern_log_det,
+                inverse,
+                conditional,
+                acc,
+            )
         observed_constant = (D - m) * _LOG_2PI
         for k in range(K):
             # P d0 = P x0 - P mu + P (mu at the missing coordinates only); P is symmetric,
@@ -142,36 +166,7 @@ def e_step_block(
                 centred[k, i] = d
                 total += d * product[k, i]
             quadratic[k] = total
-            log_det_observed[k] = log_det[k]
         if m > 0:
-            # Cholesky factors L_k of P_k[M, M], all k together.
-            for k in range(K):
-                pivots[k] = 1.0
-            for a in range(m):
-                for b in range(a + 1):
-                    i, j = missing[a], missing[b]
-                    for k in range(K):
-                        acc[k] = precisions_by_cell[i, j, k]
-                    for c in range(b):
-                        for k in range(K):
-                            acc[k] -= lower[a, c, k] * lower[b, c, k]
-                    if b < a:
-                        for k in range(K):
-                            lower[a, b, k] = acc[k] * reciprocal[b, k]
-                    else:
-                        for k in range(K):
-                            lower[a, a, k] = acc[k]
-                for k in range(K):
-                    pivot = np.sqrt(lower[a, a, k])
-                    lower[a, a, k] = pivot
-                    reciprocal[a, k] = 1.0 / pivot
-                    pivots[k] *= pivot
-            for k in range(K):
-                if pivots[k] > 0.0 and np.isfinite(pivots[k]):  # one log for the diagonal
-                    log_det_observed[k] += 2.0 * np.log(pivots[k])
-                else:  # the product under- or overflowed (or a pivot is NaN)
-                    for a in range(m):
-                        log_det_observed[k] += 2.0 * np.log(lower[a, a, k])
             # z = L^-1 b with b = (P d0)_M: b^T P_MM^-1 b = |z|^2.
             for a in range(m):
                 for k in range(K):
@@ -191,8 +186,9 @@ def e_step_block(
                     z[a, k] *= reciprocal[a, k]
                     centred[k, missing[a]] = -z[a, k]
         for k in range(K):
+            # log det Sigma_OO = log det Sigma + log det P_MM.
             joint[row, k] = log_weights[k] - 0.5 * (
-                quadratic[k] + log_det_observed[k] + observed_constant
+                quadratic[k] + log_det[k] + pattern_log_det[k] + observed_constant
             )
         if not given:
             top = joint[row, 0]
@@ -219,34 +215,87 @@ def e_step_block(
                 weights[row, k] *= scale
         for k in range(K):
             w = weights[row, k]
+            pattern_weight[k] += w
             root = np.sqrt(w)
             for i in range(D):
                 offsets[k, i] += centred[k, i] * w
                 scaled[k, row, i] = centred[k, i] * root
-        if m == 0:
-            continue
-        # L^-1 by forward substitution, then w P_MM^-1 = w L^-T L^-1: entry (a, b), a >= b,
-        # sums over rows c >= a of L^-1.
-        for a in range(m):
-            for b in range(a):
-                for k in range(K):
-                    acc[k] = 0.0
-                for c in range(b, a):
-                    for k in range(K):
-                        acc[k] -= lower[a, c, k] * inverse[c, b, k]
-                for k in range(K):
-                    inverse[a, b, k] = acc[k] * reciprocal[a, k]
-            for k in range(K):
-                inverse[a, a, k] = reciprocal[a, k]
-        for a in range(m):
-            for b in range(a + 1):
-                # missing is increasing, so (missing[a], missing[b]) is in the lower triangle.
-                for k in range(K):
-                    acc[k] = 0.0
-                for c in range(a, m):
-                    for k in range(K):
-                        acc[k] += inverse[c, a, k] * inverse[c, b, k]
-                i, j = missing[a], missing[b]
-                for k in range(K):
-                    spread[i, j, k] += weights[row, k] * acc[k]
+    _add_spread(spread, conditional, pattern_weight, missing, m)
     return -1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FLAGS)
+def _factor_pattern(
+    precisions_by_cell, missing, m, lower, reciprocal, pattern_log_det, inverse, conditional, acc
+):  # pragma: no cover - compiled
+    """For missing features ``missing[:m]``: the Cholesky factors ``L_k`` of every
+    ``P_k[M, M]`` (``lower``, the reciprocals of their diagonals), ``log det P_k[M, M]``
+    and ``P_k[M, M]^-1 = L_k^-T L_k^-1`` (``conditional``, lower triangle), all k at once.
+    With ``m = 0`` the log-determinants are 0. NaN where a block is not positive definite,
+    as numpy's square root gives."""
+    K = pattern_log_det.shape[0]
+    for k in range(K):
+        pattern_log_det[k] = 1.0  # the product of the pivots, first
+    for a in range(m):
+        for b in range(a + 1):
+            i, j = missing[a], missing[b]
+            for k in range(K):
+                acc[k] = precisions_by_cell[i, j, k]
+            for c in range(b):
+                for k in range(K):
+                    acc[k] -= lower[a, c, k] * lower[b, c, k]
+            if b < a:
+                for k in range(K):
+                    lower[a, b, k] = acc[k] * reciprocal[b, k]
+            else:
+                for k in range(K):
+                    pivot = np.sqrt(acc[k])
+                    lower[a, a, k] = pivot
+                    reciprocal[a, k] = 1.0 / pivot
+                    pattern_log_det[k] *= pivot
+    for k in range(K):
+        pivots = pattern_log_det[k]
+        if pivots > 0.0 and np.isfinite(pivots):  # one log for the whole diagonal
+            pattern_log_det[k] = 2.0 * np.log(pivots)
+        else:  # the product under- or overflowed (or a pivot is NaN)
+            total = 0.0
+            for a in range(m):
+                total += 2.0 * np.log(lower[a, a, k])
+            pattern_log_det[k] = total
+    # L^-1 by forward substitution, then P_MM^-1 = L^-T L^-1: entry (a, b), a >= b, sums
+    # over rows c >= a of L^-1.
+    for a in range(m):
+        for b in range(a):
+            for k in range(K):
+                acc[k] = 0.0
+            for c in range(b, a):
+                for k in range(K):
+                    acc[k] -= lower[a, c, k] * inverse[c, b, k]
+            for k in range(K):
+                inverse[a, b, k] = acc[k] * reciprocal[a, k]
+        for k in range(K):
+            inverse[a, a, k] = reciprocal[a, k]
+    for a in range(m):
+        for b in range(a + 1):
+            for k in range(K):
+                acc[k] = 0.0
+            for c in range(a, m):
+                for k in range(K):
+                    acc[k] += inverse[c, a, k] * inverse[c, b, k]
+            for k in range(K):
+                conditional[a, b, k] = acc[k]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FLAGS)
+def _add_spread(spread, conditional, pattern_weight, missing, m):  # pragma: no cover
+    """Add a run of rows' share ``sum_n w_nk P_k[M, M]^-1`` to ``spread`` (at the missing
+    features, lower triangle) and reset the run's weights."""
+    K = pattern_weight.shape[0]
+    for a in range(m):
+        for b in range(a + 1):
+            # missing is increasing, so (missing[a], missing[b]) is in the lower triangle.
+            i, j = missing[a], missing[b]
+            for k in range(K):
+                spread[i, j, k] += pattern_weight[k] * conditional[a, b, k]
+    for k in range(K):
+        pattern_weight[k] = 0.0
