@@ -405,6 +405,22 @@ def test_row_errors_name_the_row_of_the_data_not_of_the_chunk_or_block(name) -> 
 
 
 # -- threads -----------------------------------------------------------------------------------
+def _two_workers_recording_threads(monkeypatch) -> set[str]:
+    """Two workers (on any machine), and the names of the threads chunks run in."""
+    seen: set[str] = set()
+    chunk_statistics = Mixture.chunk_statistics
+
+    def recording(self, *args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return chunk_statistics(self, *args, **kwargs)
+
+    monkeypatch.setattr(chunking, "worker_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(chunking, "_POOL", None)
+    monkeypatch.setattr(Mixture, "chunk_statistics", recording)
+    return seen
+
+
 @pytest.mark.parametrize("name", list(STRUCTURES))
 def test_threads_do_not_change_the_fit(name, monkeypatch) -> None:
     rng = np.random.default_rng(11)
@@ -435,18 +451,8 @@ def test_threads_do_not_change_the_fit(name, monkeypatch) -> None:
         serial_outputs = outputs(serial)
     # Two workers even on a one-core machine, so the threaded path always runs here, and
     # the chunks must be seen running in the pool's threads.
-    seen: set[str] = set()
-    chunk_statistics = Mixture.chunk_statistics
-
-    def recording(self, *args, **kwargs):
-        seen.add(threading.current_thread().name)
-        return chunk_statistics(self, *args, **kwargs)
-
-    monkeypatch.setattr(chunking, "worker_count", lambda: 2)
-    monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
-    monkeypatch.setattr(chunking, "_POOL", None)
+    seen = _two_workers_recording_threads(monkeypatch)
     monkeypatch.setattr(chunking, "PARALLEL_MIN_VALUES", 0)  # this small pass, threaded
-    monkeypatch.setattr(Mixture, "chunk_statistics", recording)
     threaded = fit()
     threaded_outputs = outputs(threaded)
     assert any(thread.startswith("mixture") for thread in seen)
@@ -538,17 +544,7 @@ def test_small_passes_run_in_the_calling_thread(monkeypatch) -> None:
     exceed the work), whatever the number of workers; the chunks are the same."""
     rng = np.random.default_rng(3)
     X = rng.normal(size=(20_000, 6))  # 20,000 x (4 + 3 * 6 + 2) values: below the threshold
-    seen: set[str] = set()
-    chunk_statistics = Mixture.chunk_statistics
-
-    def recording(self, *args, **kwargs):
-        seen.add(threading.current_thread().name)
-        return chunk_statistics(self, *args, **kwargs)
-
-    monkeypatch.setattr(chunking, "worker_count", lambda: 2)
-    monkeypatch.setattr(chunking, "_cpu_count", lambda: 2)
-    monkeypatch.setattr(chunking, "_POOL", None)
-    monkeypatch.setattr(Mixture, "chunk_statistics", recording)
+    seen = _two_workers_recording_threads(monkeypatch)
     assert 20_000 * (4 + 3 * 6 + 2) < chunking.PARALLEL_MIN_VALUES
     MixtureEM(GaussianFamily(4), tol=None, max_iter=2, random_state=0, chunk_size=1500).fit(X)
     assert seen == {threading.current_thread().name}
