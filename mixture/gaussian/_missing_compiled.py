@@ -5,8 +5,10 @@ at a time, where the numpy version needs ``(K, rows, m, m)`` temporaries per num
 missing values ``m``. The products with the full precision matrices stay in BLAS: the
 caller passes ``G = X0 @ [P_1 ... P_K]`` for the rows with missing values set to 0, and a
 row's ``P_k d0`` (``d0`` its centred values, missing ones at 0) is ``G`` minus the
-correction of its few missing columns, ``O(D m)`` work. The kernels release the GIL, so the
-engine's threads run them in parallel.
+correction of its few missing columns, ``O(D m)`` work. What depends only on the pattern of
+missing values (the factors of each component's ``P_MM``, its log-determinant, its inverse)
+is computed once per run of consecutive rows sharing the pattern. The kernels release the
+GIL, so the engine's threads run them in parallel.
 
 Imported only when numba is available (:mod:`mixture._compiled`).
 """
@@ -19,17 +21,6 @@ import numpy as np
 __all__ = ["e_step_block"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-@numba.njit(cache=True, nogil=True)
-def _missing_features(gap_row, missing):  # pragma: no cover - compiled
-    """Write the indices of the row's missing features to ``missing``; return their count."""
-    m = 0
-    for i in range(gap_row.shape[0]):
-        if gap_row[i]:
-            missing[m] = i
-            m += 1
-    return m
 
 
 _FLAGS = {"contract", "reassoc"}  # fused multiply-adds and vectorised sums; NaN kept
