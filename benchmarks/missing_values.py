@@ -12,9 +12,9 @@ structures (largest absolute difference).
 Part 3, cost per EM iteration (no initialisation: a fixed start, five iterations), N=200,000,
 D=16, K=8, full covariance, with 0%, 10% and 30% of values missing completely at random,
 and 30% in 64 patterns each shared by a run of rows (a table merged from sources lacking
-some columns), against the same data complete (the usual fused E-step); best of
-``--repeats``; the numpy kernels and, with numba installed, the compiled ones, in the same
-run.
+some columns) or by rows in shuffled order, against the same data complete (the usual
+fused E-step); best of ``--repeats``; the numpy kernels and, with numba installed, the
+compiled ones, in the same run.
 
 Run: python benchmarks/missing_values.py [--repeats 3] [--cost-only] [--output FILE.md]
 """
@@ -154,6 +154,8 @@ def cost(repeats: int) -> list[str]:
     print(lines[-1], flush=True)
     cases = [(f"{rate:.0%}", with_gaps(X, rate, 4)) for rate in (0.1, 0.3)]
     cases.append(("30%, 64 patterns in runs of rows", with_pattern_runs(X, 0.3, 64, 5)))
+    shuffled = np.random.default_rng(6).permutation(X.shape[0])
+    cases.append(("30%, 64 patterns, rows shuffled", with_pattern_runs(X, 0.3, 64, 5)[shuffled]))
     for label, data in cases:
         gaps = float(np.isnan(data).any(axis=1).mean())
         for name, enabled in kernels:

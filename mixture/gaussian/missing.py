@@ -22,8 +22,10 @@ conditional means, with the conditional covariance added to the scatter:
 With numba installed (:mod:`mixture._compiled`), the per-row part runs compiled instead
 (:mod:`mixture.gaussian._missing_compiled`), in blocks of rows: one GEMM gives every row's
 products with the precision matrices, the kernel corrects them for the row's missing
-columns and solves its small system, and the scatter of the completed rows is one GEMM per
-component. Both versions compute the same formulas; they agree to round-off.
+columns and solves its small system (factored once per run of rows sharing a pattern; a
+block whose patterns repeat out of order is first grouped by pattern), and the scatter of
+the completed rows is one GEMM per component. Both versions compute the same formulas;
+they agree to round-off.
 """
 
 from __future__ import annotations
@@ -188,6 +190,36 @@ def _conditionals(X: np.ndarray, means: np.ndarray, covariances: np.ndarray):
 
 #: Rows per block of the compiled path: its completed rows ``(K, rows, D)`` stay small.
 _COMPILED_BLOCK_ROWS = 2048
+#: Rows of a block whose patterns are counted first: grouping pays when they repeat.
+_PATTERN_PROBE_ROWS = 256
+
+
+def _pattern_codes(gaps: np.ndarray) -> np.ndarray:
+    """Each row's pattern of missing values (at most 64 features) as a 64-bit code."""
+    packed = np.zeros((gaps.shape[0], 8), dtype=np.uint8)
+    packed[:, : (gaps.shape[1] + 7) // 8] = np.packbits(gaps, axis=1)
+    return packed.view(np.uint64)[:, 0]
+
+
+def _pattern_order(gaps: np.ndarray) -> np.ndarray | None:
+    """The block's rows ordered by their pattern of missing values (stable), when patterns
+    repeat: at most a quarter as many distinct patterns as rows among the first
+    ``_PATTERN_PROBE_ROWS`` rows, and among all of them. None otherwise: values missing at
+    random in many features (nearly every row has its own pattern), rows already in runs
+    of a pattern, or more than 64 features (patterns are compared as 64-bit codes)."""
+    n_rows, n_features = gaps.shape
+    if n_features > 64 or n_rows < 16:
+        return None
+    probe = _pattern_codes(gaps[:_PATTERN_PROBE_ROWS])
+    if 4 * np.unique(probe).size > probe.size:
+        return None
+    codes = _pattern_codes(gaps)
+    if 4 * (1 + np.count_nonzero(codes[1:] != codes[:-1])) <= n_rows:
+        return None  # already in runs: the kernel factors each run once as it is
+    order = np.argsort(codes, kind="stable")
+    if 4 * (1 + np.count_nonzero(np.diff(codes[order]))) > n_rows:
+        return None
+    return order
 
 
 class _CompiledEStep:
@@ -225,40 +257,63 @@ class _CompiledEStep:
         them; otherwise responsibilities from the log-joints (times ``sample_weight``) and
         ``log p(x_O)`` written to ``log_density``. ``joint_out`` ``(n, K)`` receives the
         log-joints."""
-        n_components = self.means.shape[0]
-        given = weights is not None
-        no_weights = np.empty(0)
         for start in range(0, X.shape[0], _COMPILED_BLOCK_ROWS):
             rows = slice(start, min(start + _COMPILED_BLOCK_ROWS, X.shape[0]))
             block = np.asarray(X[rows], dtype=np.float64)
             gaps = np.isnan(block)
-            filled = np.where(gaps, 0.0, block)
-            r = block.shape[0]
-            joint = np.empty((r, n_components)) if joint_out is None else joint_out[rows]
-            resp = (
-                np.ascontiguousarray(weights[rows], dtype=np.float64)
-                if given
-                else np.empty((r, n_components))
+            order = _pattern_order(gaps)
+            if order is not None:  # rows sharing a pattern made consecutive: factored once
+                block, gaps = block[order], gaps[order]
+            positions = np.arange(block.shape[0]) if order is None else order
+            self._block(
+                start, block, gaps, positions, sample_weight, weights, log_density, joint_out
             )
-            density = np.empty(r) if log_density is None else log_density[rows]
-            scaled = np.empty((n_components, *block.shape))
-            row_weights = (
-                no_weights
-                if sample_weight is None
-                else np.ascontiguousarray(sample_weight[rows], dtype=np.float64)
-            )
-            bad = self.kernel(
-                filled, gaps, filled @ self.stacked, self.precisions, self.precisions_by_cell,
-                self.means,
-                self.precision_means, self.log_det, self.log_weights, row_weights, given,
-                joint, resp, density, scaled, self.moments.offsets, self.spread,
-            )  # fmt: skip
-            if bad >= 0:  # the numpy log-sum-exp names the problem with this row
-                with rows_from(start):
-                    log_density_and_responsibilities(joint[: bad + 1].copy())
-                raise AssertionError(f"row {start + bad}: no finite log-joint maximum")
-            self.moments.weight += resp.sum(axis=0)
-            self.moments.second += scaled.transpose(0, 2, 1) @ scaled
+
+    def _block(
+        self,
+        start: int,
+        block: np.ndarray,
+        gaps: np.ndarray,
+        positions: np.ndarray,
+        sample_weight: np.ndarray | None,
+        weights: np.ndarray | None,
+        log_density: np.ndarray | None,
+        joint_out: np.ndarray | None,
+    ) -> None:
+        """One block: ``block[i]`` is row ``start + positions[i]`` of the caller's rows."""
+        n_components = self.means.shape[0]
+        given = weights is not None
+        where = positions + start
+        filled = np.where(gaps, 0.0, block)
+        r = block.shape[0]
+        joint = np.empty((r, n_components))
+        resp = (
+            np.ascontiguousarray(weights[where], dtype=np.float64)
+            if given
+            else np.empty((r, n_components))
+        )
+        density = np.empty(r)
+        scaled = np.empty((n_components, *block.shape))
+        row_weights = (
+            np.empty(0)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight[where], dtype=np.float64)
+        )
+        bad = self.kernel(
+            filled, gaps, filled @ self.stacked, self.precisions, self.precisions_by_cell,
+            self.means, self.precision_means, self.log_det, self.log_weights, row_weights,
+            given, joint, resp, density, scaled, self.moments.offsets, self.spread,
+        )  # fmt: skip
+        if bad >= 0:  # the numpy log-sum-exp names the problem with this row
+            with rows_from(where):
+                log_density_and_responsibilities(joint[: bad + 1].copy())
+            raise AssertionError(f"row {int(where[bad])}: no finite log-joint maximum")
+        if joint_out is not None:
+            joint_out[where] = joint
+        if log_density is not None and not given:
+            log_density[where] = density
+        self.moments.weight += resp.sum(axis=0)
+        self.moments.second += scaled.transpose(0, 2, 1) @ scaled
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(weight, mean, scatter)`` of all rows passed, as :meth:`_Moments.result`."""
