@@ -5,8 +5,10 @@ Run: python benchmarks/selection_speed.py [--datasets faithful,iris] [--repeats 
 
 For each data set of ``benchmarks/mclust/data`` (and Old Faithful), it times
 ``select_model(X, random_state=0)`` as a user writes it (4 structures x K = 1..9, the
-robust start, ``tol=1e-6``), once with plain EM steps (``acceleration=None``) and once with
-SQUAREM, interleaved, best of ``--repeats`` CPU times (``time.process_time``: both our
+robust start, ``tol=1e-6``), with plain EM steps (``acceleration=None``), with SQUAREM (the
+default), and with SQUAREM on the engine's numpy loop (compiled kernels off; by default
+each run on small data is one compiled loop where numba is installed, see
+``MixtureEM(whole_runs=True)``), interleaved, best of ``--repeats`` CPU times (``time.process_time``: both our
 threads and the BLAS's count). It reports the passes over the data summed over every run of
 the selection (the iterations, counted through a callback-free hook on the engine), the
 model each selects and its BIC, and mclust's CPU time for ``Mclust(X)`` with its default
@@ -28,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixture import SQUAREM, select_model
+from mixture import SQUAREM, GaussianFamily, select_model
 from mixture import engine as engine_module
+from mixture._compiled import compiled_kernels
 
 HERE = Path(__file__).resolve().parent / "mclust"
 DATASETS = ("faithful", "iris", "diabetes", "banknote", "wine", "synthetic")
@@ -49,28 +52,49 @@ def _mclust_cpu(dataset: str, scope: str) -> float:
 
 
 class _PassCounter:
-    """Counts E-steps (passes over the data) by wrapping the engine's E-step."""
+    """Counts E-steps (passes over the data) by wrapping the engine's E-step, and the
+    passes of the runs the compiled loop completed (``MixtureEM(whole_runs=True)``)."""
 
     def __init__(self) -> None:
         self.passes = 0
         self._original = engine_module.MixtureEM._source_e_step
+        self._whole = GaussianFamily.whole_run
 
     def __enter__(self) -> _PassCounter:
-        original = self._original
+        original, whole = self._original, self._whole
 
         def counted(engine, source, mixture, *rest):  # type: ignore[no-untyped-def]
             self.passes += 1
             return original(engine, source, mixture, *rest)
 
+        def counted_whole(family, *args, **kwargs):  # type: ignore[no-untyped-def]
+            outcome = whole(family, *args, **kwargs)
+            self.passes += 0 if outcome is None else outcome.passes
+            return outcome
+
         engine_module.MixtureEM._source_e_step = counted  # type: ignore[method-assign]
+        GaussianFamily.whole_run = counted_whole  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
         engine_module.MixtureEM._source_e_step = self._original  # type: ignore[method-assign]
+        GaussianFamily.whole_run = self._whole  # type: ignore[method-assign]
 
 
-def _select(X: np.ndarray, acceleration: SQUAREM | None) -> tuple[float, object]:
-    with warnings.catch_warnings():
+#: The variants timed: label, acceleration, compiled kernels (None: as by default, which
+#: runs each small run in one compiled loop where numba is installed; False: the engine's
+#: numpy loop).
+VARIANTS = (
+    ("plain", None, None),
+    ("squarem", SQUAREM(), None),
+    ("numpy loop", SQUAREM(), False),
+)
+
+
+def _select(
+    X: np.ndarray, acceleration: SQUAREM | None, compiled: bool | None = None
+) -> tuple[float, object]:
+    with warnings.catch_warnings(), compiled_kernels(compiled):
         warnings.simplefilter("ignore")
         started = time.process_time()
         selection = select_model(X, random_state=0, acceleration=acceleration)
@@ -97,19 +121,20 @@ def _sklearn_loop(X: np.ndarray) -> tuple[float, str]:
 
 def measure(dataset: str, repeats: int) -> dict:
     X = _data(dataset)
-    times: dict[str, list[float]] = {"plain": [], "squarem": [], "sklearn": []}
+    times: dict[str, list[float]] = {label: [] for label, _, _ in VARIANTS}
+    times["sklearn"] = []
     chosen = {}
-    for _ in range(repeats):  # interleaved: the machine's load hits both alike
-        for label, acceleration in (("plain", None), ("squarem", SQUAREM())):
-            seconds, selection = _select(X, acceleration)
+    for _ in range(repeats):  # interleaved: the machine's load hits all alike
+        for label, acceleration, compiled in VARIANTS:
+            seconds, selection = _select(X, acceleration, compiled)
             times[label].append(seconds)
             chosen[label] = selection.best
         seconds, sklearn_choice = _sklearn_loop(X)
         times["sklearn"].append(seconds)
     passes = {}
-    for label, acceleration in (("plain", None), ("squarem", SQUAREM())):
+    for label, acceleration, compiled in VARIANTS:
         with _PassCounter() as counter:
-            _select(X, acceleration)
+            _select(X, acceleration, compiled)
         passes[label] = counter.passes
     return {
         "dataset": dataset,
@@ -119,6 +144,7 @@ def measure(dataset: str, repeats: int) -> dict:
         "chosen": {
             label: f"{best.model},{best.n_components} ({best.bic:.3f})"
             for label, best in chosen.items()
+            if label != "numpy loop"
         },
         "sklearn_choice": sklearn_choice,
         "mclust_4": _mclust_cpu(dataset, "shared4"),
@@ -129,15 +155,17 @@ def measure(dataset: str, repeats: int) -> dict:
 def table(results: list[dict]) -> str:
     lines = [
         "| data | n x d | plain EM: CPU s | passes | SQUAREM: CPU s | passes | "
+        "SQUAREM, numpy loop: CPU s | "
         "selected (plain) | selected (SQUAREM) | mclust 4 x 9 CPU s | mclust 14 x 9 CPU s | "
         "scikit-learn loop CPU s | its choice |",
-        "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['dataset']} | {r['shape'][0]} x {r['shape'][1]} "
             f"| {r['cpu']['plain']:.2f} | {r['passes']['plain']} "
             f"| {r['cpu']['squarem']:.2f} | {r['passes']['squarem']} "
+            f"| {r['cpu']['numpy loop']:.2f} "
             f"| {r['chosen']['plain']} | {r['chosen']['squarem']} "
             f"| {r['mclust_4']:.2f} | {r['mclust_14']:.2f} | {r['cpu']['sklearn']:.2f} "
             f"| {r['sklearn_choice']} |"

@@ -55,7 +55,7 @@ from mixture.callbacks import IterationState, Stop
 from mixture.contract import Statistics
 from mixture.model import Mixture, MixtureStatistics
 
-__all__ = ["SQUAREM", "AcceleratedRun", "AcceleratedState", "Acceleration"]
+__all__ = ["SQUAREM", "AcceleratedRun", "AcceleratedState", "Acceleration", "squarem_reason"]
 
 EStep = Callable[[Mixture], MixtureStatistics]
 MStep = Callable[[Mixture, MixtureStatistics], Mixture]
@@ -318,17 +318,21 @@ class _Loop:
 
     def outcome(self, mixture: Mixture) -> AcceleratedRun:
         assert self.stop is not None
-        reason = (
-            f"{self.stop.reason} (SQUAREM: {self.passes} passes over the data, "
-            f"{self.rejected} extrapolation(s) rejected)"
-        )
         return AcceleratedRun(
             mixture,
             self.history,
-            Stop(self.stop.converged, reason),
+            Stop(self.stop.converged, squarem_reason(self.stop, self.passes, self.rejected)),
             self.passes,
             self.rejected,
         )
+
+
+def squarem_reason(stop: Stop, passes: int, rejected: int) -> str:
+    """The stop reason of a SQUAREM run: the callback's, with the passes and rejections."""
+    return (
+        f"{stop.reason} (SQUAREM: {passes} passes over the data, "
+        f"{rejected} extrapolation(s) rejected)"
+    )
 
 
 def _objective(mixture: Mixture, statistics: MixtureStatistics) -> float:

@@ -29,7 +29,7 @@ from mixture._validation import (
     check_random_state,
     check_sample_weight,
 )
-from mixture.acceleration import Acceleration
+from mixture.acceleration import SQUAREM, AcceleratedState, Acceleration, squarem_reason
 from mixture.callbacks import Callback, IterationState, MaxIterations, Stop, Tolerance
 from mixture.contract import Component
 from mixture.exceptions import (
@@ -110,6 +110,19 @@ class MixtureEM:
         with each missing value replaced by its column's mean. The fitted mixture keeps the
         setting, so it scores, predicts and imputes rows with missing values. A row with no
         observed value is refused. With ``'error'`` NaN is refused, as by scikit-learn.
+    whole_runs : bool, default False
+        Let the family compute each EM run in one call where it can
+        (:meth:`~mixture.family.ComponentFamily.whole_run`): for Gaussian structures with
+        a closed-form M-step, without a prior, on small in-memory float64 rows, with numba
+        installed (the ``fast`` extra), one compiled loop runs the E-steps, M-steps,
+        SQUAREM's cycles and the stopping rule. The same run up to round-off, without the
+        Python around every iteration (a model selection on a few hundred rows runs
+        thousands); applies with the default callbacks only and no ``mixing_weights``,
+        ``labels`` or ``missing='marginalize'``. Anything the loop does not handle (an
+        empty or collapsing component, for one) hands the run back to the engine's own
+        loop from the same start. Off by default: the first use in a process imports
+        numba (about half a second), more than a single small fit takes;
+        :func:`~mixture.select_model` turns it on.
 
     Examples
     --------
@@ -138,8 +151,10 @@ class MixtureEM:
         acceleration: Acceleration | None = None,
         mixing_weights: MixingWeights | None = None,
         missing: str = "error",
+        whole_runs: bool = False,
     ) -> None:
         self.family = as_family(model)
+        self.whole_runs = bool(whole_runs)
         if initializer is None:
             # A family with frozen parameters is fitted: its own parameters are the start
             # (a partition from k-means would not know which component is which).
@@ -490,8 +505,11 @@ class MixtureEM:
             callback.on_run_start(run)
         history: list[float] = []
         stop: Stop | None = None
+        whole = self._whole_run(source, mixture, run, previous, knowledge)
+        if whole is not None:
+            mixture, history, stop = whole
         with blas_held():  # the chunks run in threads; no BLAS threads besides them
-            if self.acceleration is not None:  # the acceleration runs the loop
+            if stop is None and self.acceleration is not None:  # it runs the loop
                 accelerated = self.acceleration.iterate(
                     mixture,
                     e_step=lambda current: self._source_e_step(source, current, knowledge),
@@ -521,6 +539,53 @@ class MixtureEM:
         for callback in self.callbacks:
             callback.on_run_end(result)
         return result
+
+    def _whole_run(
+        self,
+        source: RowSource,
+        mixture: Mixture,
+        run: int,
+        previous: float,
+        knowledge: ComponentKnowledge | None,
+    ) -> tuple[Mixture, list[float], Stop] | None:
+        """The run computed by the family in one call (``whole_runs``), or None."""
+        acceleration = self.acceleration
+        if not (
+            self.whole_runs
+            and knowledge is None
+            and not self._marginalize
+            and self.mixing_weights is None
+            and self.executor is None
+            and isinstance(source, ArraySource)
+            and (acceleration is None or type(acceleration) is SQUAREM)
+            and len(self.callbacks) == (2 if self.tol is not None else 1)  # no others
+        ):
+            return None
+        squarem = (
+            None
+            if acceleration is None
+            else (acceleration.step_min, acceleration.step_max, acceleration.mstep)
+        )
+        outcome = mixture.family.whole_run(
+            mixture.weights, source.X, source.weights,
+            tol=self.tol, max_iter=self.max_iter, previous=previous, squarem=squarem,
+        )  # fmt: skip
+        if outcome is None or not outcome.history:
+            return None
+        fitted = Mixture.from_m_step(outcome.component_weight, outcome.family)
+        history = outcome.history
+        last = history[-2] if len(history) > 1 else previous
+        # The callbacks themselves say why the run stopped, as in the engine's own loop.
+        if squarem is None:
+            state = IterationState(run, len(history), history[-1], history[-1] - last, fitted)
+        else:
+            state = AcceleratedState(run, outcome.passes, history[-1], history[-1] - last, fitted)
+        stop = _combine([callback.on_iteration(state) for callback in self.callbacks])
+        if stop is None:  # cannot happen for a run that ended by these rules
+            return None
+        if squarem is not None:
+            stop = Stop(stop.converged, squarem_reason(stop, outcome.passes, outcome.rejected))
+        return fitted, history, stop
 
     def fit(
         self,

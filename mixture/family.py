@@ -20,7 +20,39 @@ import numpy as np
 
 from mixture.contract import Component, Statistics
 
-__all__ = ["ComponentFamily", "ComponentList", "JoinedFamily", "StatisticsList", "as_family"]
+__all__ = [
+    "ComponentFamily",
+    "ComponentList",
+    "JoinedFamily",
+    "StatisticsList",
+    "WholeRun",
+    "as_family",
+]
+
+
+@dataclass(frozen=True)
+class WholeRun:
+    """An EM run that a family computed in one call (:meth:`ComponentFamily.whole_run`).
+
+    Attributes
+    ----------
+    family : ComponentFamily
+        The family after the M-step of the last accepted step.
+    component_weight : ndarray of shape (n_components,)
+        ``N_k`` of that step: the mixing weights are their proportions.
+    history : list of float
+        Mean log-likelihood per row of every accepted step.
+    passes : int
+        Passes over the rows (E-steps), rejected extrapolations included.
+    rejected : int
+        SQUAREM extrapolations rejected (0 without acceleration).
+    """
+
+    family: ComponentFamily
+    component_weight: np.ndarray
+    history: list[float]
+    passes: int
+    rejected: int
 
 
 class ComponentFamily(ABC):
@@ -106,6 +138,46 @@ class ComponentFamily(ABC):
         if it has none (an unfitted template) a
         :class:`~mixture.exceptions.DegenerateComponentError` is raised.
         """
+
+    def whole_run(
+        self,
+        weights: np.ndarray,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None,
+        *,
+        tol: float | None,
+        max_iter: int,
+        previous: float,
+        squarem: tuple[float, float, float] | None,
+    ) -> WholeRun | None:
+        """Optional fast path: a whole EM run from this family's parameters in one call.
+
+        For small data, where the Python around each iteration costs more than its
+        arithmetic. The run must be the engine's own (E-step, M-step, the stopping rule of
+        :class:`~mixture.callbacks.Tolerance` and :class:`~mixture.callbacks.MaxIterations`,
+        :class:`~mixture.acceleration.SQUAREM`'s cycles when ``squarem`` is given) up to
+        round-off; whatever the engine would warn about or raise must return None, and the
+        engine then runs its own loop from the same start. The default returns None.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (n_components,)
+            Mixing weights of the start (this family holds its components).
+        X : ndarray of shape (n_samples, n_features), float64
+        sample_weight : ndarray of shape (n_samples,) or None
+        tol : float or None
+            :class:`~mixture.callbacks.Tolerance`'s ``tol`` (None: no such stop).
+        max_iter : int
+        previous : float
+            The log-likelihood the first change is measured from.
+        squarem : (step_min, step_max, mstep) or None
+            :class:`~mixture.acceleration.SQUAREM`'s settings, or plain EM steps.
+
+        Returns
+        -------
+        WholeRun or None
+        """
+        return None
 
     @property
     @abstractmethod

@@ -386,6 +386,7 @@ def _robust_candidates(
         "acceleration": acceleration,
         "mixing_weights": mixing_weights,
         "missing": missing,
+        "whole_runs": True,  # hundreds of runs: the compiled loop where it applies
     }
     # One hierarchical tree of the data serves every structure's chain (and, built here,
     # travels with the initializer to joblib's workers).
@@ -714,6 +715,7 @@ def _select(
         "acceleration": acceleration,
         "mixing_weights": mixing_weights,
         "missing": missing,
+        "whole_runs": True,
     }
     fit = _fit_candidate
     if online_batch_size is not None:

@@ -16,6 +16,7 @@ A new structure subclasses :class:`CovarianceStructure`, picks a form and implem
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from mixture.gaussian.prior import ConjugatePrior
 
 __all__ = [
+    "CompiledLayout",
     "CovarianceStructure",
     "DiagonalCovariance",
     "FullCovariance",
@@ -139,6 +141,36 @@ def _inverse_gamma_log_density(variances: np.ndarray, prior: ConjugatePrior) -> 
     return total
 
 
+@dataclass(frozen=True)
+class CompiledLayout:
+    """How a structure with a closed-form M-step is estimated, for the compiled EM run
+    (:mod:`mixture.gaussian._em_compiled`), which holds covariances as dense matrices.
+
+    Attributes
+    ----------
+    entries : int
+        What each covariance estimates from its scatter: ``0`` one variance (the trace
+        over ``D``), ``1`` a variance per feature (the diagonal), ``2`` the whole matrix.
+    pooled : bool
+        One estimate from the scatter summed over components (``sum_k W_k / sum_k N_k``),
+        shared by all of them; else each component's own (``W_k / N_k``).
+    pooled_statistics : bool
+        The form stores one pooled scatter (as for a tied covariance), which is then what
+        SQUAREM's step length measures.
+    """
+
+    entries: int
+    pooled: bool = False
+    pooled_statistics: bool = False
+
+    def to_form(self, dense: np.ndarray) -> np.ndarray:
+        """The form's covariances from dense ``(K, D, D)`` ones (equal where pooled)."""
+        if self.entries == 2:
+            return dense[0].copy() if self.pooled_statistics else dense.copy()
+        diagonals = np.diagonal(dense, axis1=1, axis2=2).copy()
+        return diagonals if self.entries == 1 else diagonals[:, 0].copy()
+
+
 class CovarianceStructure(ABC):
     """How the covariance matrices of K Gaussian components are constrained and estimated.
 
@@ -153,6 +185,10 @@ class CovarianceStructure(ABC):
     mclust_name: str = ""
     #: Storage and evaluation of the covariances (see :mod:`mixture.gaussian.forms`).
     form: CovarianceForm
+    #: The closed-form M-step as the compiled EM run knows it, or None. Used only when
+    #: the structure's own class declares it (a subclass changing the M-step does not
+    #: inherit it).
+    compiled_layout: CompiledLayout | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -299,6 +335,7 @@ class FullCovariance(CovarianceStructure):
     name = "full"
     mclust_name = "VVV"
     form = FullForm()
+    compiled_layout = CompiledLayout(entries=2)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components * n_features * (n_features + 1) // 2
@@ -348,6 +385,7 @@ class TiedCovariance(CovarianceStructure):
     name = "tied"
     mclust_name = "EEE"
     form = SharedForm()
+    compiled_layout = CompiledLayout(entries=2, pooled=True, pooled_statistics=True)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_features * (n_features + 1) // 2
@@ -399,6 +437,7 @@ class DiagonalCovariance(CovarianceStructure):
     name = "diag"
     mclust_name = "VVI"
     form = DiagonalForm()
+    compiled_layout = CompiledLayout(entries=1)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components * n_features
@@ -446,6 +485,7 @@ class SphericalCovariance(CovarianceStructure):
     name = "spherical"
     mclust_name = "VII"
     form = SphericalForm()
+    compiled_layout = CompiledLayout(entries=0)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_components

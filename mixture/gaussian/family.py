@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixture.family import ComponentFamily
+import numpy as np
+
+from mixture.family import ComponentFamily, WholeRun
 from mixture.gaussian.component import Gaussian
 from mixture.gaussian.stacked import StackedGaussians
+from mixture.gaussian.whole_run import whole_run
 
 __all__ = ["GaussianFamily"]
 
@@ -74,3 +77,29 @@ class GaussianFamily(StackedGaussians, ComponentFamily):
             )
             for k in range(self._n_components)
         )
+
+    def whole_run(
+        self,
+        weights: np.ndarray,
+        X: np.ndarray,
+        sample_weight: np.ndarray | None,
+        *,
+        tol: float | None,
+        max_iter: int,
+        previous: float,
+        squarem: tuple[float, float, float] | None,
+    ) -> WholeRun | None:
+        """The run as one compiled loop (:mod:`mixture.gaussian._em_compiled`) for
+        structures with a :class:`~mixture.gaussian.covariance.CompiledLayout`, without a
+        prior or frozen parameters, on small float64 data, with numba installed; else
+        None. See :meth:`mixture.family.ComponentFamily.whole_run`."""
+        self._fitted()
+        outcome = whole_run(
+            self, weights, X, sample_weight,
+            tol=tol, max_iter=max_iter, previous=previous, squarem=squarem,
+        )  # fmt: skip
+        if outcome is None:
+            return None
+        means, covariances, component_weight, history, passes, rejected = outcome
+        fitted = self._with_parameters(means, covariances)
+        return WholeRun(fitted, component_weight, history, passes, rejected)

@@ -62,6 +62,7 @@ import numpy as np
 from mixture._validation import check_int
 from mixture.exceptions import ConvergenceWarning, DegenerateComponentError
 from mixture.gaussian.covariance import (
+    CompiledLayout,
     CovarianceStructure,
     _check_prior_scale_scalar,
     _check_prior_scale_variances,
@@ -230,6 +231,7 @@ class EIICovariance(CovarianceStructure):
     name = "EII"
     mclust_name = "EII"
     form = SphericalForm()
+    compiled_layout = CompiledLayout(entries=0, pooled=True)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return 1
@@ -289,6 +291,7 @@ class EEICovariance(CovarianceStructure):
     name = "EEI"
     mclust_name = "EEI"
     form = DiagonalForm()
+    compiled_layout = CompiledLayout(entries=1, pooled=True)
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
         return n_features
