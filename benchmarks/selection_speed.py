@@ -8,14 +8,15 @@ For each data set of ``benchmarks/mclust/data`` (and Old Faithful), it times
 robust start, ``tol=1e-6``), with plain EM steps (``acceleration=None``), with SQUAREM (the
 default), and with SQUAREM on the engine's numpy loop (compiled kernels off; by default
 each run on small data is one compiled loop where numba is installed, see
-``MixtureEM(whole_runs=True)``), interleaved, best of ``--repeats`` CPU times (``time.process_time``: both our
-threads and the BLAS's count). It reports the passes over the data summed over every run of
-the selection (the iterations, counted through a callback-free hook on the engine), the
-model each selects and its BIC, and mclust's CPU time for ``Mclust(X)`` with its default
-control over the same 4 x 9 and over its 14 x 9 (``reference_cpu.csv``, made by
-``benchmarks/mclust/timing.R`` on this machine), and a loop a scikit-learn user would write:
-``sklearn.mixture.GaussianMixture`` with its defaults (k-means start, ``tol=1e-3``) over the
-same grid, the lowest BIC kept, timed in the same run.
+``MixtureEM(whole_runs=True)``), interleaved, best of ``--repeats`` CPU times
+(``time.process_time``: both our threads and the BLAS's count). It reports the passes
+over the data summed over every run of the selection (the iterations, counted through a
+callback-free hook on the engine and the compiled runs' own count), the model each
+selects and its BIC, and mclust's CPU time for ``Mclust(X)`` with its default control over
+the same 4 x 9 and over its 14 x 9 (``reference_cpu.csv``, made by
+``benchmarks/mclust/timing.R`` on this machine), and a loop a scikit-learn user would
+write: ``sklearn.mixture.GaussianMixture`` with its defaults (k-means start, ``tol=1e-3``)
+over the same grid, the lowest BIC kept, timed in the same run.
 
 Prints a markdown table; ``--output`` also writes it to a file.
 """
