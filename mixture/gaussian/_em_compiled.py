@@ -98,78 +98,111 @@ def _factor(cov, means, entries, L, half_log_det, inverse):
 
 
 @njit(cache=True, nogil=True)
-def _e_step(X, w, means, L, half_log_det, log_weights, entries, resp, Nk, mean, scatter, z):
+def _e_step(X, w, means, L, half_log_det, log_weights, entries, resp, Nk, mean, scatter):
     """Responsibilities and the statistics ``N_k``, means and centred scatter (dense,
     diagonal only when ``entries < 2``); returns the weighted total log-likelihood, NaN when
-    a row's log-likelihood is not finite."""
+    a row's log-likelihood is not finite.
+
+    The component index is innermost in every loop over a row (arrays ``(..., K)``), so
+    each step is one vector operation over the K components. Distances are
+    ``|U_k y - c_k|^2`` with ``U_k = L_k^-1``, ``y`` the row shifted by the mean of the
+    means and ``c_k = U_k (mu_k - shift)``, as the numpy path shifts its rows."""
     N, D = X.shape
     K = means.shape[0]
-    constant = -0.5 * D * _LOG_2PI
-    inverse_diagonal = np.empty((K, D))
+    # U[j, p, :] for p <= j (the inverse factors, one vector over K per entry) and c[j, :].
+    U = np.zeros((D, D, K))
+    c = np.zeros((D, K))
+    shift = np.zeros(D)
     for k in range(K):
         for j in range(D):
-            inverse_diagonal[k, j] = 1.0 / L[k, j, j]
-    Nk[:] = 0.0
-    mean[:] = 0.0
-    scatter[:] = 0.0
+            shift[j] += means[k, j] / K
+    for k in range(K):
+        for col in range(D):  # column col of L_k^-1 by forward substitution
+            if entries < 2:
+                U[col, col, k] = 1.0 / L[k, col, col]
+                continue
+            for j in range(col, D):
+                t = 1.0 if j == col else 0.0
+                for p in range(col, j):
+                    t -= L[k, j, p] * U[p, col, k]
+                U[j, col, k] = t / L[k, j, j]
+        for j in range(D):
+            for p in range(j + 1):
+                c[j, k] += U[j, p, k] * (means[k, p] - shift[p])
+    base = np.empty(K)
+    for k in range(K):
+        base[k] = log_weights[k] + half_log_det[k] - 0.5 * D * _LOG_2PI
+    zk = np.empty((D, K))
+    q = np.empty(K)
+    sums = np.zeros((D, K))
+    count = np.zeros(K)
     total = 0.0
     for i in range(N):
+        for j in range(D):
+            for k in range(K):
+                zk[j, k] = -c[j, k]
+        for j in range(D):
+            for p in range(j + 1 if entries == 2 else 1):
+                col = p if entries == 2 else j
+                y = X[i, col] - shift[col]
+                for k in range(K):
+                    zk[j, k] += U[j, col, k] * y
+        for k in range(K):
+            q[k] = 0.0
+        for j in range(D):
+            for k in range(K):
+                q[k] += zk[j, k] * zk[j, k]
         top = -np.inf
         for k in range(K):
-            q = 0.0
-            if entries < 2:
-                for j in range(D):
-                    t = (X[i, j] - means[k, j]) * inverse_diagonal[k, j]
-                    q += t * t
-            else:
-                for j in range(D):
-                    t = X[i, j] - means[k, j]
-                    for p in range(j):
-                        t -= L[k, j, p] * z[p]
-                    t *= inverse_diagonal[k, j]
-                    z[j] = t
-                    q += t * t
-            value = log_weights[k] + half_log_det[k] + constant - 0.5 * q
-            resp[i, k] = value
-            top = max(top, value)
+            q[k] = base[k] - 0.5 * q[k]
+            top = max(top, q[k])
         if not (top > -np.inf and top < np.inf):
             return np.nan
         summed = 0.0
         for k in range(K):
-            resp[i, k] = math.exp(resp[i, k] - top)
-            summed += resp[i, k]
+            q[k] = math.exp(q[k] - top)
+            summed += q[k]
         row = top + math.log(summed)
         if not (row > -np.inf and row < np.inf):
             return np.nan
         total += w[i] * row
         share = w[i] / summed
         for k in range(K):
-            r = resp[i, k] * share
-            resp[i, k] = r
-            Nk[k] += r
-            for j in range(D):
-                mean[k, j] += r * X[i, j]
+            resp[i, k] = q[k] * share
+            count[k] += resp[i, k]
+        for j in range(D):
+            x = X[i, j]
+            for k in range(K):
+                sums[j, k] += resp[i, k] * x
     for k in range(K):
-        if Nk[k] > 0.0:
-            for j in range(D):
-                mean[k, j] /= Nk[k]
+        for j in range(D):
+            if count[k] > 0.0:
+                sums[j, k] /= count[k]
+    # The scatter about the means, per entry (a, b <= a) a vector over K.
+    spread = np.zeros((D, D, K))
+    d = np.empty((D, K))
     for i in range(N):
-        for k in range(K):
-            r = resp[i, k]
-            if r == 0.0:
-                continue
-            for a in range(D):
-                ra = r * (X[i, a] - mean[k, a])
-                if entries < 2:
-                    scatter[k, a, a] += ra * (X[i, a] - mean[k, a])
-                else:
-                    for b in range(a + 1):
-                        scatter[k, a, b] += ra * (X[i, b] - mean[k, b])
-    if entries == 2:
-        for k in range(K):
-            for a in range(D):
-                for b in range(a):
-                    scatter[k, b, a] = scatter[k, a, b]
+        for a in range(D):
+            x = X[i, a]
+            for k in range(K):
+                d[a, k] = x - sums[a, k]
+        for a in range(D):
+            for b in range(a + 1 if entries == 2 else 1):
+                col = b if entries == 2 else a
+                for k in range(K):
+                    spread[a, col, k] += resp[i, k] * d[a, k] * d[col, k]
+    Nk[:] = 0.0
+    scatter[:] = 0.0
+    for k in range(K):
+        Nk[k] = count[k]
+        for a in range(D):
+            mean[k, a] = sums[a, k]
+            if entries == 2:
+                for b in range(a + 1):
+                    scatter[k, a, b] = spread[a, b, k]
+                    scatter[k, b, a] = spread[a, b, k]
+            else:
+                scatter[k, a, a] = spread[a, a, k]
     return total
 
 
@@ -368,7 +401,6 @@ def run_em(
     S_scatter = np.zeros((4, K, D, D))
     S_ll = np.zeros(4)
     resp = np.empty((N, K))
-    z = np.empty(D)
     inverse = np.empty(D)
     history = np.empty(max_iter + 4)
     n_history = 0
@@ -397,7 +429,7 @@ def run_em(
                 passes += 1
                 total = _e_step(
                     X, w, P_means[source], P_L[source], P_hld[source], P_logw[source],
-                    entries, resp, S_Nk[s], S_mean[s], S_scatter[s], z,
+                    entries, resp, S_Nk[s], S_mean[s], S_scatter[s],
                 )  # fmt: skip
                 if not np.isfinite(total):
                     return FALLBACK, history[:0], passes, rejected, P_means[0], P_cov[0], P_Nk[0]
@@ -456,7 +488,7 @@ def run_em(
                     passes += 1
                     total = _e_step(
                         X, w, P_means[4], P_L[4], P_hld[4], P_logw[4],
-                        entries, resp, S_Nk[3], S_mean[3], S_scatter[3], z,
+                        entries, resp, S_Nk[3], S_mean[3], S_scatter[3],
                     )  # fmt: skip
                     if np.isfinite(total) and total / total_weight >= S_ll[2]:
                         S_ll[3] = total / total_weight

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["MAX_WHOLE_RUN_WORK", "layout_of", "whole_run"]
 
 #: Largest work ``n_rows * K * (24 + D (D + 1))`` run by the compiled loop (a model of its
-#: cost per pass, about a nanosecond per unit). Beyond it the numpy path, whose cost is
-#: mostly a fixed ~0.2 ms of Python per pass on small data, is as fast: per EM iteration,
-#: compiled against numpy, full covariance 1,000 x 2, K = 5 (150,000 units): 0.11 ms against
-#: 0.23; 1,000 x 5, K = 9 (486,000): 0.34 against 0.28 (diagonal: 0.085 against 0.137,
-#: and 0.156 against 0.165).
+#: cost per pass). Beyond it the numpy path, whose cost on small data is mostly a fixed
+#: ~0.2 ms of Python per pass, is as fast or faster: its exponentials are vectorised, the
+#: loop's are not (about 20 ns per row and component). Per EM iteration, compiled against
+#: numpy (CPU time): full covariance 1,000 x 2, K = 5 (150,000 units): 0.10 ms against
+#: 0.25; 1,000 x 5, K = 9 (486,000): 0.26 against 0.28; 5,000 x 5, K = 9: 1.18 against
+#: 0.49 (diagonal: 0.10 against 0.15, 0.20 against 0.19, 0.87 against 0.37).
 MAX_WHOLE_RUN_WORK = 1 << 18
 
 
