@@ -36,3 +36,18 @@ def test_without_numba_the_numpy_kernels_run(monkeypatch) -> None:
     X[np.isnan(X).all(axis=1), 0] = 0.0
     model = GaussianMixture(2, missing="marginalize", random_state=0).fit(X)
     assert np.allclose(np.sort(model.means_[:, 0]), [-3, 3], atol=0.05)
+    # Model selection's whole runs are left to the engine's numpy loop.
+    from mixture import GaussianFamily, select_model
+
+    answers = []
+    original = GaussianFamily.whole_run
+
+    def recording(self, *args, **kwargs):
+        answers.append(original(self, *args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(GaussianFamily, "whole_run", recording)
+    small = np.concatenate([rng.normal(-3, 1, (100, 2)), rng.normal(3, 1, (100, 2))])
+    selection = select_model(small, n_components=range(1, 4), random_state=0)
+    assert answers and all(answer is None for answer in answers)
+    assert all(candidate.converged for candidate in selection.candidates)
