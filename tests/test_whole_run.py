@@ -19,9 +19,13 @@ from _helpers import assert_close_in_ulps, blobs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mixture import SQUAREM, GaussianFamily, MixtureEM, select_model
+from mixture import SQUAREM, GaussianFamily, Mixture, MixtureEM, select_model
 from mixture._compiled import compiled_available, compiled_kernels
-from mixture.exceptions import ConvergenceWarning, DegenerateComponentError
+from mixture.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentError,
+    EmptyComponentWarning,
+)
 from mixture.gaussian import (
     DiagonalCovariance,
     FullCovariance,
@@ -237,3 +241,41 @@ def test_model_selection_is_the_same_with_and_without_the_compiled_runs(compiled
     for a, b in zip(actual.rows(), expected.rows(), strict=True):
         assert a["model"] == b["model"] and a["n_components"] == b["n_components"]
         assert abs(a["log_likelihood"] - b["log_likelihood"]) <= 1e-6 * abs(b["log_likelihood"])
+
+
+def test_a_component_numpy_empties_is_empty_in_the_loop_too():
+    # The far component's log-joints lie between -745 and -700 below each row's top: exp
+    # gives tiny positive numbers, which the numpy path floors to exactly 0 (an empty
+    # component, kept in place with weight 0 and a warning). The loop must do the same.
+    X = np.random.default_rng(0).uniform(1.5, 2.5, (200, 1))
+    family = GaussianFamily(
+        2, FullCovariance(), means=[[2.0], [40.0]], covariances=[[[0.1]], [[1.0]]]
+    )
+    start = Mixture(np.array([0.5, 0.5]), family)
+    outcomes = []
+    for whole in (False, True):
+        engine = MixtureEM(
+            GaussianFamily(2, FullCovariance()),
+            initializer=GivenParameters(start),
+            tol=1e-8,
+            whole_runs=whole,
+        )
+        with compiled_kernels(True), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = engine.fit(X)
+        outcomes.append((result, {type(w.message) for w in caught}))
+    (expected, expected_warnings), (actual, actual_warnings) = outcomes
+    assert expected.weights[1] == 0.0 and actual.weights[1] == 0.0
+    assert EmptyComponentWarning in expected_warnings
+    assert actual_warnings == expected_warnings
+    assert_close_in_ulps(actual.family.means, expected.family.means, ULPS)
+
+
+def test_a_huge_max_iter_costs_nothing_up_front(compiled_runs):
+    X = blobs(4, 120, 2, 2)
+    start = _start(X, FullCovariance(), 2, 0)
+    options = {"tol": 1e-6, "max_iter": 10**12}
+    expected = _fit(X, FullCovariance(), 2, start, False, **options)
+    actual = _fit(X, FullCovariance(), 2, start, True, **options)
+    assert compiled_runs == [True]
+    assert actual.converged and actual.n_iter == expected.n_iter

@@ -28,6 +28,8 @@ import math
 import numpy as np
 from numba import njit
 
+from mixture._responsibilities import _EXP_FLOOR
+
 __all__ = ["CONVERGED", "FALLBACK", "MAX_ITER", "run_em"]
 
 CONVERGED = 0
@@ -36,6 +38,7 @@ FALLBACK = 2
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _RESOLUTION_FACTOR = 16.0 * float(np.finfo(np.float64).eps)
+_EXP_AT_FLOOR = math.exp(_EXP_FLOOR)
 
 # Outcomes of an M-step.
 _OK = 0
@@ -160,7 +163,9 @@ def _e_step(X, w, means, L, half_log_det, log_weights, entries, resp, Nk, mean, 
             return np.nan
         summed = 0.0
         for k in range(K):
-            q[k] = math.exp(q[k] - top)
+            # The numpy path's floor (mixture._responsibilities): an exponent at or below
+            # it gives exactly 0, so a component numpy empties is empty here too.
+            q[k] = math.exp(max(q[k] - top, _EXP_FLOOR)) - _EXP_AT_FLOOR
             summed += q[k]
         row = top + math.log(summed)
         if not (row > -np.inf and row < np.inf):
@@ -402,7 +407,7 @@ def run_em(
     S_ll = np.zeros(4)
     resp = np.empty((N, K))
     inverse = np.empty(D)
-    history = np.empty(max_iter + 4)
+    history = np.empty(min(max_iter, 1000) + 4)  # grown below if a run needs more
     n_history = 0
     passes = 0
     rejected = 0
@@ -453,6 +458,10 @@ def run_em(
             P_Nk[t] = S_Nk[s]
             if _factor(P_cov[t], P_means[t], entries, P_L[t], P_hld[t], inverse) != _OK:
                 return FALLBACK, history[:0], passes, rejected, P_means[0], P_cov[0], P_Nk[0]
+            if n_history == history.shape[0]:
+                longer = np.empty(2 * n_history)
+                longer[:n_history] = history
+                history = longer
             history[n_history] = log_likelihood
             n_history += 1
             status = -1
