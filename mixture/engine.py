@@ -113,7 +113,8 @@ class MixtureEM:
     whole_runs : bool, default False
         Let the family compute each EM run in one call where it can
         (:meth:`~mixture.family.ComponentFamily.whole_run`): for Gaussian structures with
-        a closed-form M-step, without a prior, on small in-memory float64 rows, with numba
+        a closed-form M-step (with their MAP M-step under a conjugate prior, except EII and
+        EEI), on small in-memory float64 rows, with numba
         installed (the ``fast`` extra), one compiled loop runs the E-steps, M-steps,
         SQUAREM's cycles and the stopping rule. The same run up to round-off, without the
         Python around every iteration (a model selection on a few hundred rows runs

@@ -27,6 +27,7 @@ from mixture.exceptions import (
     EmptyComponentWarning,
 )
 from mixture.gaussian import (
+    DefaultPrior,
     DiagonalCovariance,
     FullCovariance,
     SphericalCovariance,
@@ -279,3 +280,51 @@ def test_a_huge_max_iter_costs_nothing_up_front(compiled_runs):
     actual = _fit(X, FullCovariance(), 2, start, True, **options)
     assert compiled_runs == [True]
     assert actual.converged and actual.n_iter == expected.n_iter
+
+
+@pytest.mark.parametrize(
+    "which", [FullCovariance, TiedCovariance, DiagonalCovariance, SphericalCovariance]
+)
+@pytest.mark.parametrize("acceleration", [None, SQUAREM()])
+@pytest.mark.parametrize("shrinkage", [0.01, 0.0])
+def test_map_runs_reach_the_engines_optimum(which, acceleration, shrinkage, compiled_runs):
+    # With mclust's default prior (resolved by the start's M-step) the loop runs the MAP
+    # M-step, and SQUAREM's safeguard compares log-posteriors.
+    X = blobs(6, 200, 3, 3, offset=20.0)
+    template = GaussianFamily(4, which(), prior=DefaultPrior(shrinkage=shrinkage), reg_covar=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = MixtureEM(template, max_iter=1, random_state=0).fit(X)
+    prior = start.family.prior
+    options = {"tol": 1e-10, "max_iter": 5000, "acceleration": acceleration}
+    results = []
+    for whole in (False, True):
+        engine = MixtureEM(
+            GaussianFamily(4, which(), prior=prior, reg_covar=0),
+            initializer=GivenParameters(start),
+            whole_runs=whole,
+            **options,
+        )
+        with compiled_kernels(True if whole else None), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results.append(engine.fit(X))
+    expected, actual = results
+    assert compiled_runs == [True]
+    assert actual.family.prior == prior
+    assert abs(actual.lower_bound - expected.lower_bound) < 1e-8
+    posterior = actual.lower_bound * X.shape[0] + actual.family.log_prior()
+    assert posterior >= expected.lower_bound * X.shape[0] + expected.family.log_prior() - 1e-6
+    assert_close_in_ulps(actual.family.means, expected.family.means, 2**30)
+
+
+def test_pooled_variances_with_a_prior_stay_on_the_engines_loop(compiled_runs):
+    X = blobs(7, 150, 2, 2)
+    template = GaussianFamily(2, EEICovariance(), prior=DefaultPrior(), reg_covar=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = MixtureEM(template, max_iter=1, random_state=0).fit(X)
+    family = GaussianFamily(2, EEICovariance(), prior=start.family.prior, reg_covar=0)
+    engine = MixtureEM(family, initializer=GivenParameters(start), whole_runs=True)
+    with compiled_kernels(True):
+        engine.fit(X)
+    assert compiled_runs == [False]

@@ -13,7 +13,10 @@ means, then the scatter about those means), densities through the Cholesky facto
 each covariance (``|L^-1 (x - mu)|^2``), SQUAREM's combination of statistics through
 moments about the newest means. Covariances are dense ``(K, D, D)`` inside; a structure
 takes part by its :class:`CompiledLayout` (which entries it estimates and whether the
-components share them), never by its name.
+components share them), never by its name. With a conjugate prior
+(:class:`~mixture.gaussian.ConjugatePrior`) the M-step is the MAP one of the structure, and
+SQUAREM's safeguard compares log-posteriors (the prior's normalising constants, equal on
+both sides, left out).
 
 Whatever the numpy path would treat as an error or a special case (a component left
 empty, a covariance that is not positive definite or is below the resolution of its mean,
@@ -212,53 +215,125 @@ def _e_step(X, w, means, L, half_log_det, log_weights, entries, resp, Nk, mean, 
 
 
 @njit(cache=True, nogil=True)
-def _m_step(Nk, mean, scatter, entries, pooled, reg, means, cov, log_weights):
+def _m_step(Nk, mean, scatter, entries, pooled, reg, prior, means, cov, log_weights):
     """The structure's M-step from the statistics: means, dense covariances (with ``reg``
-    on the diagonal) and log-weights; False when a component has no positive weight."""
+    on the diagonal) and log-weights; the MAP M-step of the conjugate prior when ``prior``
+    has one (see :func:`run_em`). False when a component has no positive weight or a
+    MAP divisor is not positive (the numpy path raises there)."""
+    prior_mean, prior_scale, prior_values = prior
     K, D = mean.shape
+    has_prior = prior_values[0] > 0.0
+    kappa = prior_values[1]
+    dof = prior_values[2]
+    mean_prior = 1.0 if has_prior and kappa > 0.0 else 0.0
     weight_sum = 0.0
     for k in range(K):
         if not Nk[k] > 0.0:
             return False
         weight_sum += Nk[k]
+    cov[:] = 0.0
     for k in range(K):
         log_weights[k] = math.log(Nk[k] / weight_sum)
-        for j in range(D):
-            means[k, j] = mean[k, j]
-    cov[:] = 0.0
-    if pooled:
-        for k in range(K):
+        # The numerators: W_k, plus c_k d_k d_k^T with a prior (d_k = xbar_k - mu_P).
+        factor = Nk[k] * kappa / (Nk[k] + kappa) if has_prior else 0.0
+        t = 0 if pooled else k
+        for a in range(D):
+            da = mean[k, a] - prior_mean[a]
+            for b in range(D):
+                cov[t, a, b] += scatter[k, a, b] + factor * da * (mean[k, b] - prior_mean[b])
+            if has_prior:
+                means[k, a] = (Nk[k] * mean[k, a] + kappa * prior_mean[a]) / (Nk[k] + kappa)
+            else:
+                means[k, a] = mean[k, a]
+    for t in range(1 if pooled else K):
+        weight = weight_sum if pooled else Nk[t]
+        if entries == 2:
+            divisor = weight
+            if has_prior:
+                divisor = dof + weight + D + 1.0 + (K if pooled else 1.0) * mean_prior
+            if not divisor > 0.0:
+                return False
             for a in range(D):
-                for b in range(D):
-                    cov[0, a, b] += scatter[k, a, b]
-        first = 1
-        divisor = weight_sum
-    else:
-        first = 0
-        for k in range(K):
-            for a in range(D):
-                for b in range(D):
-                    cov[k, a, b] = scatter[k, a, b]
-    for k in range(K if not pooled else 1):
-        divisor = Nk[k] if not pooled else weight_sum
-        if entries == 0:
-            trace = 0.0
-            for a in range(D):
-                trace += cov[k, a, a]
-            for a in range(D):
-                cov[k, a, a] = trace / (divisor * D) + reg
+                for b in range(a + 1):
+                    value = cov[t, a, b] + (prior_scale[a, b] if has_prior else 0.0)
+                    mirror = cov[t, b, a] + (prior_scale[b, a] if has_prior else 0.0)
+                    cov[t, a, b] = 0.5 * (value + mirror) / divisor
+                    cov[t, b, a] = cov[t, a, b]
+                cov[t, a, a] += reg
         elif entries == 1:
+            divisor = dof + weight + 2.0 + mean_prior if has_prior else weight
+            if not divisor > 0.0:
+                return False
             for a in range(D):
-                cov[k, a, a] = cov[k, a, a] / divisor + reg
+                extra = prior_scale[a, a] if has_prior else 0.0
+                cov[t, a, a] = (cov[t, a, a] + extra) / divisor + reg
         else:
+            divisor = dof + weight * D + 2.0 + D * mean_prior if has_prior else weight * D
+            if not divisor > 0.0:
+                return False
+            trace = prior_scale[0, 0] if has_prior else 0.0
+            for a in range(D):
+                trace += cov[t, a, a]
+            for a in range(D):
+                cov[t, a, a] = trace / divisor + reg
+        if entries < 2:
             for a in range(D):
                 for b in range(D):
-                    cov[k, a, b] /= divisor
-                cov[k, a, a] += reg
+                    if a != b:
+                        cov[t, a, b] = 0.0
     if pooled:
-        for k in range(first, K):
+        for k in range(1, K):
             cov[k] = cov[0]
     return True
+
+
+@njit(cache=True, nogil=True)
+def _log_prior(means, cov, L, half_log_det, entries, pooled, prior):
+    """The parts of the prior's log-density that depend on the parameters (its
+    normalising constants, equal for any parameters of the model, are left out): the
+    inverse-Wishart kernel ``(nu + D + 1) log det(P)^(1/2) - tr(Lambda P) / 2`` of each
+    matrix (one when pooled) or the inverse-gamma ``-(nu / 2 + 1) log s - lambda / (2 s)``
+    of each variance, and ``log det(P_k)^(1/2) - kappa |mu_k - mu_P|^2_{P_k} / 2`` with a
+    mean prior."""
+    prior_mean, prior_scale, prior_values = prior
+    K, D = means.shape
+    kappa = prior_values[1]
+    dof = prior_values[2]
+    total = 0.0
+    inverse = np.zeros((D, D))
+    z = np.empty(D)
+    if entries == 2:
+        for k in range(1 if pooled else K):
+            for col in range(D):  # L_k^-1 by forward substitution
+                for i in range(col, D):
+                    t = 1.0 if i == col else 0.0
+                    for p in range(col, i):
+                        t -= L[k, i, p] * inverse[p, col]
+                    inverse[i, col] = t / L[k, i, i]
+            trace = 0.0  # tr(Lambda P) = sum_i (U Lambda U^T)_ii, U = L^-1
+            for i in range(D):
+                for a in range(i + 1):
+                    for b in range(i + 1):
+                        trace += inverse[i, a] * prior_scale[a, b] * inverse[i, b]
+            total += (dof + D + 1.0) * half_log_det[k] - 0.5 * trace
+    else:
+        for k in range(K):
+            for j in range(D if entries == 1 else 1):
+                v = cov[k, j, j]
+                scale = prior_scale[j, j] if entries == 1 else prior_scale[0, 0]
+                total += -(0.5 * dof + 1.0) * math.log(v) - 0.5 * scale / v
+    if kappa > 0.0:
+        for k in range(K):
+            distance = 0.0
+            for j in range(D):
+                t = means[k, j] - prior_mean[j]
+                for p in range(j):
+                    t -= L[k, j, p] * z[p]
+                t /= L[k, j, j]
+                z[j] = t
+                distance += t * t
+            total += half_log_det[k] - 0.5 * kappa * distance
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -368,6 +443,7 @@ def run_em(
     pooled,
     pooled_statistics,
     reg,
+    prior,
     tol,
     max_iter,
     previous,
@@ -377,6 +453,10 @@ def run_em(
     mstep,
 ):
     """One EM run; see the module docstring.
+
+    ``prior`` is ``(mean (D,), scale (D, D), [has_prior, kappa, dof])``: the conjugate
+    prior's parameters, its scale as a dense matrix (a diagonal of variances' scales, or
+    the one scale at ``[0, 0]``), and a flag (0: maximum likelihood, the others unused).
 
     Returns
     -------
@@ -451,7 +531,7 @@ def run_em(
             change = log_likelihood - last
             t = thetas[m]
             if not _m_step(
-                S_Nk[s], S_mean[s], S_scatter[s], entries, pooled, reg,
+                S_Nk[s], S_mean[s], S_scatter[s], entries, pooled, reg, prior,
                 P_means[t], P_cov[t], P_logw[t],
             ):  # fmt: skip
                 return FALLBACK, history[:0], passes, rejected, P_means[0], P_cov[0], P_Nk[0]
@@ -486,7 +566,7 @@ def run_em(
         extrapolated = False
         if alpha != 1.0:
             if _combine(S_Nk, S_mean, S_scatter, 0, 1, 2, alpha, 3, entries) and _m_step(
-                S_Nk[3], S_mean[3], S_scatter[3], entries, pooled, reg,
+                S_Nk[3], S_mean[3], S_scatter[3], entries, pooled, reg, prior,
                 P_means[4], P_cov[4], P_logw[4],
             ):  # fmt: skip
                 outcome = _factor(P_cov[4], P_means[4], entries, P_L[4], P_hld[4], inverse)
@@ -499,7 +579,18 @@ def run_em(
                         X, w, P_means[4], P_L[4], P_hld[4], P_logw[4],
                         entries, resp, S_Nk[3], S_mean[3], S_scatter[3],
                     )  # fmt: skip
-                    if np.isfinite(total) and total / total_weight >= S_ll[2]:
+                    objective = total / total_weight
+                    reference = S_ll[2]  # the objective at theta2, whose E-step gave s2
+                    if prior[2][0] > 0.0 and np.isfinite(total):
+                        tried_prior = _log_prior(
+                            P_means[4], P_cov[4], P_L[4], P_hld[4], entries, pooled, prior
+                        )
+                        last_prior = _log_prior(
+                            P_means[2], P_cov[2], P_L[2], P_hld[2], entries, pooled, prior
+                        )
+                        objective += tried_prior / total_weight
+                        reference += last_prior / total_weight
+                    if np.isfinite(total) and objective >= reference:
                         S_ll[3] = total / total_weight
                         extrapolated = True
             if not extrapolated:

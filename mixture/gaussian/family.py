@@ -90,9 +90,10 @@ class GaussianFamily(StackedGaussians, ComponentFamily):
         squarem: tuple[float, float, float] | None,
     ) -> WholeRun | None:
         """The run as one compiled loop (:mod:`mixture.gaussian._em_compiled`) for
-        structures with a :class:`~mixture.gaussian.covariance.CompiledLayout`, without a
-        prior or frozen parameters, on small float64 data, with numba installed; else
-        None. See :meth:`mixture.family.ComponentFamily.whole_run`."""
+        structures with a :class:`~mixture.gaussian.covariance.CompiledLayout` (with a
+        conjugate prior: full, tied, diagonal and spherical), without frozen parameters,
+        on small float64 data, with numba installed; else None. See
+        :meth:`mixture.family.ComponentFamily.whole_run`."""
         self._fitted()
         outcome = whole_run(
             self, weights, X, sample_weight,

@@ -9,6 +9,7 @@ import numpy as np
 
 from mixture._compiled import use_compiled
 from mixture.gaussian.covariance import CompiledLayout, CovarianceStructure
+from mixture.gaussian.prior import ConjugatePrior
 
 if TYPE_CHECKING:
     from mixture.gaussian.stacked import StackedGaussians
@@ -28,6 +29,29 @@ MAX_WHOLE_RUN_WORK = 1 << 18
 def layout_of(structure: CovarianceStructure) -> CompiledLayout | None:
     """The structure's :class:`CompiledLayout` when its own class declares one."""
     return vars(type(structure)).get("compiled_layout")
+
+
+def _prior_arrays(
+    prior: object, layout: CompiledLayout | None, n_features: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The prior as the compiled loop takes it (see ``run_em``), or None where the loop has
+    no MAP M-step for it: a ``DefaultPrior`` not yet resolved, or a structure pooling
+    variances (EII, EEI)."""
+    if prior is None:
+        return np.zeros(n_features), np.zeros((n_features, n_features)), np.zeros(3)
+    if layout is None or not isinstance(prior, ConjugatePrior):
+        return None
+    if layout.pooled and layout.entries < 2:
+        return None
+    scale = np.asarray(prior.scale, dtype=np.float64)
+    if layout.entries == 2:
+        dense = np.array(scale, dtype=np.float64, order="C")
+    elif layout.entries == 1:
+        dense = np.diag(np.broadcast_to(scale, (n_features,)))
+    else:
+        dense = np.eye(n_features) * float(scale)
+    values = np.array([1.0, prior.shrinkage, prior.dof])
+    return np.array(prior.mean, dtype=np.float64), dense, values
 
 
 def _writable(values: np.ndarray) -> np.ndarray:
@@ -60,9 +84,10 @@ def whole_run(
     layout = layout_of(structure)
     n_rows, n_features = X.shape
     K = family.n_components
+    prior = _prior_arrays(family.prior, layout, n_features)
     if (
         layout is None
-        or family.prior is not None
+        or prior is None
         or family.has_frozen_parameters
         or X.dtype != np.float64
         or n_rows * K * (24 + n_features * (n_features + 1)) > MAX_WHOLE_RUN_WORK
@@ -81,7 +106,7 @@ def whole_run(
     status, history, passes, rejected, means, covariances, component_weight = run_em(
         _writable(X), row_weights,
         total_weight, family.means, dense, log_weights,
-        layout.entries, layout.pooled, layout.pooled_statistics, family.reg_covar,
+        layout.entries, layout.pooled, layout.pooled_statistics, family.reg_covar, prior,
         -1.0 if tol is None else float(tol), int(max_iter), float(previous),
         squarem is not None, float(step_min), float(step_max), float(mstep),
     )  # fmt: skip
