@@ -328,3 +328,31 @@ def test_pooled_variances_with_a_prior_stay_on_the_engines_loop(compiled_runs):
     with compiled_kernels(True):
         engine.fit(X)
     assert compiled_runs == [False]
+
+
+def test_a_default_prior_is_resolved_as_the_first_m_step_resolves_it(compiled_runs):
+    # A split start (given parameters) carries the template's unresolved DefaultPrior; the
+    # engine resolves it from the first E-step's statistics, the loop from the rows' pooled
+    # moments: the same prior up to round-off, and the same run.
+    X = blobs(8, 180, 2, 3, offset=10.0)
+    start = _start(X, FullCovariance(), 3, 0)
+    results = []
+    for whole in (False, True):
+        engine = MixtureEM(
+            GaussianFamily(3, FullCovariance(), prior=DefaultPrior(), reg_covar=0),
+            initializer=GivenParameters(start),
+            tol=1e-10,
+            max_iter=5000,
+            acceleration=SQUAREM(),
+            whole_runs=whole,
+        )
+        with compiled_kernels(True if whole else None):
+            results.append(engine.fit(X))
+    expected, actual = results
+    assert compiled_runs == [True]
+    for a, b in (
+        (actual.family.prior.scale, expected.family.prior.scale),
+        (actual.family.prior.mean, expected.family.prior.mean),
+    ):
+        assert_close_in_ulps(a, b, 2**10)
+    assert abs(actual.lower_bound - expected.lower_bound) < 1e-8

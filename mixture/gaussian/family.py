@@ -91,7 +91,8 @@ class GaussianFamily(StackedGaussians, ComponentFamily):
     ) -> WholeRun | None:
         """The run as one compiled loop (:mod:`mixture.gaussian._em_compiled`) for
         structures with a :class:`~mixture.gaussian.covariance.CompiledLayout` (with a
-        conjugate prior: full, tied, diagonal and spherical), without frozen parameters,
+        conjugate or default prior: full, tied, diagonal and spherical; a default prior is
+        resolved first, as the first M-step resolves it), without frozen parameters,
         on small float64 data, with numba installed; else None. See
         :meth:`mixture.family.ComponentFamily.whole_run`."""
         self._fitted()
@@ -101,6 +102,6 @@ class GaussianFamily(StackedGaussians, ComponentFamily):
         )  # fmt: skip
         if outcome is None:
             return None
-        means, covariances, component_weight, history, passes, rejected = outcome
-        fitted = self._with_parameters(means, covariances)
+        means, covariances, component_weight, history, passes, rejected, prior = outcome
+        fitted = self._with_parameters(means, covariances, prior)
         return WholeRun(fitted, component_weight, history, passes, rejected)

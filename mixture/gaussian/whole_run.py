@@ -9,7 +9,8 @@ import numpy as np
 
 from mixture._compiled import use_compiled
 from mixture.gaussian.covariance import CompiledLayout, CovarianceStructure
-from mixture.gaussian.prior import ConjugatePrior
+from mixture.gaussian.prior import ConjugatePrior, DefaultPrior
+from mixture.gaussian.statistics import GaussianStatistics
 
 if TYPE_CHECKING:
     from mixture.gaussian.stacked import StackedGaussians
@@ -31,11 +32,35 @@ def layout_of(structure: CovarianceStructure) -> CompiledLayout | None:
     return vars(type(structure)).get("compiled_layout")
 
 
+def _resolved(
+    prior: object,
+    X: np.ndarray,
+    sample_weight: np.ndarray | None,
+    structure: CovarianceStructure,
+    n_components: int,
+) -> object:
+    """The prior a run uses: a ``DefaultPrior`` resolved from the data's pooled moments
+    (what the numpy path's first M-step resolves it from, there through the components'
+    statistics: the same up to round-off); None for a prior that cannot be resolved (the
+    engine's loop then raises its error)."""
+    if not isinstance(prior, DefaultPrior):
+        return prior
+    weights = np.ones((X.shape[0], 1)) if sample_weight is None else sample_weight[:, None]
+    try:
+        return prior.resolve(GaussianStatistics.of_rows(X, weights, structure), n_components)
+    except ValueError:
+        return _UNRESOLVED
+
+
+#: A prior the loop cannot take.
+_UNRESOLVED = object()
+
+
 def _prior_arrays(
     prior: object, layout: CompiledLayout | None, n_features: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The prior as the compiled loop takes it (see ``run_em``), or None where the loop has
-    no MAP M-step for it: a ``DefaultPrior`` not yet resolved, or a structure pooling
+    no MAP M-step for it: a prior that could not be resolved, or a structure pooling
     variances (EII, EEI)."""
     if prior is None:
         return np.zeros(n_features), np.zeros((n_features, n_features)), np.zeros(3)
@@ -72,27 +97,30 @@ def whole_run(
     max_iter: int,
     previous: float,
     squarem: tuple[float, float, float] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float], int, int] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float], int, int, object] | None:
     """One EM run in the compiled loop, or None where it does not apply or hands over.
 
     Returns
     -------
-    (means, covariances, component_weight, history, passes, rejected) or None
-        ``covariances`` in the structure's form.
+    (means, covariances, component_weight, history, passes, rejected, prior) or None
+        ``covariances`` in the structure's form; ``prior`` the family's, a ``DefaultPrior``
+        resolved (as the numpy path's first M-step resolves it).
     """
     structure = family.structure
     layout = layout_of(structure)
     n_rows, n_features = X.shape
     K = family.n_components
-    prior = _prior_arrays(family.prior, layout, n_features)
     if (
         layout is None
-        or prior is None
         or family.has_frozen_parameters
         or X.dtype != np.float64
         or n_rows * K * (24 + n_features * (n_features + 1)) > MAX_WHOLE_RUN_WORK
         or not use_compiled()
     ):
+        return None
+    conjugate = _resolved(family.prior, X, sample_weight, structure, K)
+    prior = _prior_arrays(conjugate, layout, n_features)
+    if prior is None:
         return None
     from mixture.gaussian._em_compiled import FALLBACK, run_em
 
@@ -119,4 +147,5 @@ def whole_run(
         history.tolist(),
         int(passes),
         int(rejected),
+        conjugate,
     )
