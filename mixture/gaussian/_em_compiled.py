@@ -432,6 +432,17 @@ def _combine(Nk, mean, scatter, s0, s1, s2, alpha, out, entries):
 
 
 @njit(cache=True, nogil=True)
+def _move(means, cov, L, half_log_det, log_weights, weight, source):
+    """Copy parameter slot ``source`` into slot 0 (the next cycle's start)."""
+    means[0] = means[source]
+    cov[0] = cov[source]
+    L[0] = L[source]
+    half_log_det[0] = half_log_det[source]
+    log_weights[0] = log_weights[source]
+    weight[0] = weight[source]
+
+
+@njit(cache=True, nogil=True)
 def run_em(
     X,
     w,
@@ -498,16 +509,14 @@ def run_em(
     if _factor(P_cov[0], P_means[0], entries, P_L[0], P_hld[0], inverse) != _OK:
         return FALLBACK, history[:0], passes, rejected, P_means[0], P_cov[0], P_Nk[0]
 
-    current = 0
     step_max = step_max0
-    known = -1  # statistics slot of `current` when its E-step is already done
+    known = -1  # statistics slot of the parameters in slot 0 when their E-step is done
     while True:
-        # Up to three accepted EM steps per cycle (one without acceleration).
-        stats = (0, 1, 2)
-        thetas = (1, 2, 3)
-        source = current
+        # Up to three accepted EM steps per cycle (one without acceleration): from the
+        # parameters in slot m, statistics s_m, and the M-step's parameters in slot m + 1.
+        source = 0
         for m in range(3 if accelerate else 1):
-            s = stats[m]
+            s = m
             if m == 0 and known >= 0:
                 s = known
             else:
@@ -529,7 +538,7 @@ def run_em(
             log_likelihood = S_ll[s]
             last = history[n_history - 1] if n_history else previous
             change = log_likelihood - last
-            t = thetas[m]
+            t = m + 1
             if not _m_step(
                 S_Nk[s], S_mean[s], S_scatter[s], entries, pooled, reg, prior,
                 P_means[t], P_cov[t], P_logw[t],
@@ -554,12 +563,7 @@ def run_em(
             source = t
             known = -1
         if not accelerate:
-            P_means[0] = P_means[1]
-            P_cov[0] = P_cov[1]
-            P_L[0] = P_L[1]
-            P_hld[0] = P_hld[1]
-            P_logw[0] = P_logw[1]
-            P_Nk[0] = P_Nk[1]
+            _move(P_means, P_cov, P_L, P_hld, P_logw, P_Nk, 1)
             continue
         alpha = _step_length(S_Nk, S_mean, S_scatter, 0, 1, 2, entries, pooled_statistics)
         alpha = max(step_min, min(step_max, alpha))
@@ -598,14 +602,7 @@ def run_em(
                 if alpha == step_max:
                     step_max = max(step_max0, step_max / mstep)
                 alpha = 1.0
-        source = 4 if extrapolated else 3
-        P_means[0] = P_means[source]
-        P_cov[0] = P_cov[source]
-        P_L[0] = P_L[source]
-        P_hld[0] = P_hld[source]
-        P_logw[0] = P_logw[source]
-        P_Nk[0] = P_Nk[source]
+        _move(P_means, P_cov, P_L, P_hld, P_logw, P_Nk, 4 if extrapolated else 3)
         known = 3 if extrapolated else -1
-        current = 0
         if alpha == step_max:
             step_max *= mstep
