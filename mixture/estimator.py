@@ -304,6 +304,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.missing = missing
 
     # -- fitting ----------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
         """Estimate the parameters by EM (``n_init`` runs, the best kept).
 
@@ -320,7 +321,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         self
         """
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        self._fit(X, y, sample_weight)  # no labels: a pass over the rows fewer
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -333,8 +334,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
+        result, data = self._fit(X, y, sample_weight)
+        return result.predict(data)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any) -> tuple[MixtureResult, Any]:
+        """Fit and store the fitted attributes; the result and the data it was fitted to
+        (checked; a Dask collection as given)."""
         if is_dask_collection(X):
-            return self._fit_predict_dask(X, sample_weight)
+            return self._fit_dask(X, sample_weight), X
         self._refuse_array_api(X, self.weights_init, self.means_init, self.precisions_init)
         data = self._checked_data(X, reset=True)
         n_components = check_int(self.n_components, name="n_components", minimum=1)
@@ -360,11 +367,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         except DegenerateComponentError as error:
             raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
         self._store(result, data.dtype)
-        return result.predict(data)
+        return result, data
 
-    def _fit_predict_dask(self, X: Any, sample_weight: Any) -> Any:
+    def _fit_dask(self, X: Any, sample_weight: Any) -> MixtureResult:
         """Fit on a Dask array or data frame where it lives (:mod:`mixture.distributed`);
-        the labels stay lazy."""
+        labels asked of the result stay lazy."""
         from mixture.distributed import DaskSource
 
         source = DaskSource(X, sample_weight)
@@ -392,7 +399,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         except DegenerateComponentError as error:
             raise DegenerateComponentError(f"{_SKLEARN_DEGENERATE} {error}") from error
         self._store(result, np.dtype(X.dtype) if hasattr(X, "dtype") else np.dtype(np.float64))
-        return result.predict(X)
+        return result
 
     def _engine(self, data: np.ndarray) -> MixtureEM:
         return self._engine_for(data.shape[1])

@@ -73,7 +73,7 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
-from mixture import ConvergenceWarning, GaussianMixture
+from mixture import ConvergenceWarning, GaussianMixture, Mixture
 from mixture._validation import check_data
 from mixture.datasets import load_faithful
 from mixture.exceptions import (
@@ -759,3 +759,23 @@ def test_sparse_and_datetime_input_are_refused_clearly() -> None:
     dated = np.array([[1.0, datetime.datetime(2020, 1, 1)]] * 5, dtype=object)
     with pytest.raises(ValueError, match=r"datetime.*row 0, column 1"):
         check_data(dated)
+
+
+def test_fit_labels_no_rows_and_fit_predict_equals_fit_then_predict(monkeypatch) -> None:
+    """``fit`` keeps only the parameters (the labels pass ``fit_predict`` makes is not
+    made), and ``fit_predict`` labels the rows as ``fit(X).predict(X)`` does."""
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    X[:150] += 4.0
+    labelled = []
+    original = Mixture.predict
+
+    def counted(self, *args, **kwargs):
+        labelled.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Mixture, "predict", counted)
+    fitted = GaussianMixture(2, random_state=0).fit(X)
+    assert not labelled
+    labels = GaussianMixture(2, random_state=0).fit_predict(X)
+    assert len(labelled) == 1
+    np.testing.assert_array_equal(labels, fitted.predict(X))
