@@ -29,6 +29,17 @@ def _chunk_rows(n_features: int, n_clusters: int) -> int:
     return max(1024, min(CHUNK_ROWS, 2**16 // max(n_features, n_clusters, 1)))
 
 
+def _compiled_chunk_rows(n_rows: int, n_features: int, n_clusters: int) -> int:
+    """Rows per chunk of the compiled pass, which keeps no per-chunk arrays of rows: large
+    enough that a chunk's work (about 4 M multiply-adds, at most 65,536 rows) outweighs
+    handing it to a thread, but no more than a quarter of the rows, so that two threads
+    share the work (20,000 x 64 rows, 8 centres: 1,024-row chunks ran 1.2x faster on two
+    threads than on one, 5,000-row chunks 1.6x). Never fewer rows than
+    :func:`_chunk_rows`; it depends on the data's shape only, never on the threads."""
+    by_work = min(65536, 2**22 // max(1, n_clusters * n_features))
+    return max(_chunk_rows(n_features, n_clusters), min(by_work, -(-n_rows // 4)))
+
+
 @dataclass(frozen=True)
 class Partition:
     """Result of k-means: centres, each row's cluster, the weighted inertia, and the summed
@@ -189,9 +200,13 @@ def _labelling_pass(
 
         if X.shape[0] == 0:
             return _PassTotals(np.zeros((n_clusters, n_features)), np.zeros(n_clusters), 0.0, 0)
+        # The compiled pass does n_clusters x n_features multiply-adds per row with the GIL
+        # released: that, not the numbers it touches, decides whether threads pay (20,000
+        # x 64 rows and 8 centres ran unthreaded: 1.4 M numbers, 10 M multiply-adds).
         return sum_chunks(
-            compiled_totals, X.shape[0], _chunk_rows(n_features, n_clusters), values_per_row
-        )
+            compiled_totals, X.shape[0], _compiled_chunk_rows(X.shape[0], n_features, n_clusters),
+            n_clusters * n_features,
+        )  # fmt: skip
 
     def chunk_totals(rows: slice) -> _PassTotals:
         chunk = frame.rows(X, rows)
