@@ -9,9 +9,9 @@ memory, and two threads running them contend for the GIL (an E-step on 20,000 x 
 1.2x faster on two threads than on one). Here the same steps run in one compiled call per
 chunk that releases the GIL: the features of a block of rows, the same two GEMMs (numba's
 ``np.dot``, the BLAS), and between them the log-sum-exp row by row. Its exponentials are
-computed by :func:`_exp_nonpositive`, which the compiler vectorises across the components
-(within 2 ulp of the C library's ``exp`` on ``[-700, 0]``, measured on a million points);
-exponents at or below ``_EXP_FLOOR`` give exactly 0, as in numpy's version. The results
+computed by :func:`mixture._exp_compiled.exp_nonpositive`, which the compiler vectorises
+across the components; exponents at or below the floor give exactly 0, as in numpy's
+version. The results
 agree with the numpy pass to round-off.
 
 Imported only when numba is available (:mod:`mixture._compiled`).
@@ -24,7 +24,7 @@ import math
 import numba
 import numpy as np
 
-from mixture._responsibilities import _EXP_FLOOR
+from mixture._exp_compiled import exp_nonpositive
 from mixture.gaussian._layouts import SQUARES, SUM_OF_SQUARES
 
 __all__ = ["fused_moments"]
@@ -32,37 +32,6 @@ __all__ = ["fused_moments"]
 _FLAGS = {"contract", "reassoc"}  # fused multiply-adds and vectorised sums; NaN kept
 #: Rows per block: the block's features stay in cache.
 _BLOCK_ROWS = 256
-# exp(x) = 2^n exp(r), n = round(x / log 2), r = x - n log 2 (in two parts, Cody and Waite),
-# |r| <= log(2) / 2, where the Taylor series to degree 12 is within 2e-16 of exp(r).
-_LOG2_E = 1.4426950408889634
-_LN2_HIGH = 6.93147180369123816490e-01
-_LN2_LOW = 1.90821492927058770002e-10
-
-
-@numba.njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
-def _exp_nonpositive(values, bits, count):  # pragma: no cover - compiled
-    """``values[:count] = exp(values[:count])`` for values in ``[_EXP_FLOOR, 0]``, 0 at or
-    below the floor; ``bits`` (int64, at least ``count``) is scratch for the powers of 2."""
-    powers = bits.view(np.float64)
-    for k in range(count):
-        x = max(values[k], _EXP_FLOOR)
-        n = math.floor(x * _LOG2_E + 0.5)
-        r = (x - n * _LN2_HIGH) - n * _LN2_LOW
-        p = 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        bits[k] = (np.int64(n) + 1023) << 52  # 2^n, n >= -1010: a normal number
-        values[k] = 0.0 if values[k] <= _EXP_FLOOR else p * powers[k]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FLAGS)
@@ -145,7 +114,7 @@ def fused_moments(
                 return first + i
             for k in range(K):
                 row_values[k] -= top
-            _exp_nonpositive(row_values, bits, K)
+            exp_nonpositive(row_values, bits, K)
             summed = 0.0
             for k in range(K):
                 summed += row_values[k]
