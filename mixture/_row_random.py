@@ -20,6 +20,7 @@ from mixture._compiled import use_compiled
 
 _CHUNK_ROWS = 4096  # rows hashed at a time: their temporaries stay in cache
 _COMPILED_CHUNK_ROWS = 65536  # rows the compiled hash takes at a time (a copy if strided)
+_SAMPLE_CHUNK_ROWS = 16384  # rows a task of content_sample hashes (see there)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -142,7 +143,7 @@ def content_sample(
     sample_weight: np.ndarray | None,
     size: int,
     seed: int,
-    chunk_rows: int = 4096,
+    chunk_rows: int = _SAMPLE_CHUNK_ROWS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of :func:`mixture.sources.row_sample`, found in threads, as row indices.
 
@@ -161,6 +162,10 @@ def content_sample(
     size : int
     seed : int
     chunk_rows : int
+        Rows hashed per task (the sample does not depend on it). On 500,000 x 8 rows,
+        4,096-row chunks took 11.5 ms on one thread and 22 ms on two (the tasks were
+        shorter than handing them over), 16,384-row chunks 8.7 and 9.9 ms; larger ones
+        are faster still but hold more memory in flight (about 60 bytes a row per task).
 
     Returns
     -------

@@ -290,4 +290,5 @@ def test_a_sampled_start_holds_about_one_byte_per_row() -> None:
         return top - baseline
 
     small, large = blobs(0, 150_000, 8, 3), blobs(1, 300_000, 8, 3)
+    peak(small)  # first use: loading the compiled kernels allocates too (run alone, it failed)
     assert peak(large) - peak(small) < 150_000 * 4 + 2 * 2**20  # 8 bytes a row would be 1.2 MB
