@@ -123,6 +123,7 @@ from typing import Literal
 import numpy as np
 
 from mixture._chunking import row_slices
+from mixture._compiled import use_compiled
 from mixture._row_random import RowGroups, row_keys
 from mixture._validation import check_int
 from mixture.initializers import Initializer, shared_seed_responsibilities
@@ -390,6 +391,18 @@ class _Agglomeration:
             # Duplicates start together: tr W = 0, one distinct row (never > d >= 1).
             self.term = self.n * np.log(beta * alpha / self.n)
         self.cost = np.empty((m, m))
+        self.compiled = m > 1 and use_compiled(self.cost.size)
+        if self.compiled:  # the same costs, compiled (mixture._hierarchical_compiled)
+            from mixture._hierarchical_compiled import initial_costs
+
+            self.best = np.empty(m, dtype=np.intp)
+            self.best_cost = np.empty(m)
+            initial_costs(
+                np.ascontiguousarray(Z, dtype=np.float64), self.n,
+                self.term if model == "VVV" else np.zeros(0), model == "VVV",
+                float(alpha), float(beta), self.cost, self.best, self.best_cost,
+            )  # fmt: skip
+            return
         for rows in row_slices(m, _BLOCK_ROWS):
             self.cost[rows] = self._initial_costs(Z, rows)
         np.fill_diagonal(self.cost, np.inf)
@@ -461,6 +474,18 @@ class _Agglomeration:
         m = self.n.shape[0]
         merges = np.empty((max(m - 1, 0), 2), dtype=np.intp)
         costs = np.empty(max(m - 1, 0))
+        if self.compiled:  # the same loop, compiled
+            from mixture._hierarchical_compiled import merge_all
+
+            vvv = self.model == "VVV"
+            empty = np.zeros(0)
+            merge_all(
+                vvv, self.n, self.mean, self.distinct,
+                self.scatter if vvv else np.zeros((0, 0, 0)), self.trace if vvv else empty,
+                self.term if vvv else empty, self.cost, self.best, self.best_cost,
+                float(self.alpha), float(self.beta), merges, costs,
+            )  # fmt: skip
+            return merges, costs
         active = np.ones(m, dtype=bool)
         for step in range(m - 1):
             # The smallest row index with the least cost, and its lowest cheapest partner:
