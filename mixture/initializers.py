@@ -232,7 +232,7 @@ def kmeans_plus_plus_seeds(
     closest = _squared_distances(X, X[groups.first_row[chosen[0]]], scale)
     for step in range(1, n_components):
         scores = groups.weight * closest[groups.first_row]
-        candidates = groups.race(scores, seed, step, n_trials)
+        candidates = groups.race(scores, seed, step, n_trials, compiled=use_compiled(X.size))
         candidates = candidates[scores[candidates] > 0]
         if candidates.size == 0:
             raise ValueError(
