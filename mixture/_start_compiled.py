@@ -157,6 +157,7 @@ def label_chunk(
     """
     n, D = X.shape
     K = minus_two_centres.shape[0]
+    grouped = K - K % 4
     weighted = sample_weight.shape[0] > 0
     shifted = np.empty(D, dtype=X.dtype)
     changed = 0
@@ -169,7 +170,29 @@ def label_chunk(
             norm += value * value
         best = np.inf
         label = 0
-        for k in range(K):
+        # Four centres at a time: four independent sums the processor overlaps (one sum
+        # at a time waits on each multiply-add); then the rest one at a time. The scores
+        # are compared in centre order, as one at a time.
+        for k in range(0, grouped, 4):
+            score0 = centre_norms[k]
+            score1 = centre_norms[k + 1]
+            score2 = centre_norms[k + 2]
+            score3 = centre_norms[k + 3]
+            for j in range(D):
+                value = shifted[j]
+                score0 += minus_two_centres[k, j] * value
+                score1 += minus_two_centres[k + 1, j] * value
+                score2 += minus_two_centres[k + 2, j] * value
+                score3 += minus_two_centres[k + 3, j] * value
+            if score0 < best or k == 0:
+                best, label = score0, k
+            if score1 < best:
+                best, label = score1, k + 1
+            if score2 < best:
+                best, label = score2, k + 2
+            if score3 < best:
+                best, label = score3, k + 3
+        for k in range(grouped, K):
             score = centre_norms[k]
             for j in range(D):
                 score += minus_two_centres[k, j] * shifted[j]
